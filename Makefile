@@ -1,0 +1,68 @@
+# Two commands: `make all` (set up, then turn seeds/ into output/) and `make test`.
+# Set-up is tracked by make (a stamp per step); the pipeline's own cache skips documents
+# that are up to date, so a second `make all` reinstalls and recomputes nothing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+SEEDS := seeds
+OUT := output
+# The only clock in the output: the last commit's time, so outputs are byte-identical.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+# Debian packages: Apertium (MT), jing (fast TEI validation), chromium (view test).
+APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa jing chromium
+
+.PHONY: all setup system run test lint export view bench clean-output lock
+
+all: setup run
+
+setup: $(STAMP) system
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: pip then takes the CPU wheel on disk instead of a CUDA build.
+	$(PIP) install -q -c requirements.lock torch==2.13.0
+	$(PIP) install -q -c requirements.lock -e '.[dev]'
+	@touch $@
+
+# Installs the Debian packages when we are root and apt-get exists; otherwise says how.
+system:
+	@missing=""; \
+	command -v apertium >/dev/null && test -f /usr/share/apertium/modes/fr-es.mode \
+	  && test -f /usr/share/apertium/modes/spa-eng.mode || missing="$$missing apertium apertium-fr-es apertium-eng-spa"; \
+	command -v jing >/dev/null || missing="$$missing jing"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "WARNING: apt-get failed; the pipeline goes on with what is available"; \
+	  else \
+	    echo "NOTE: missing Debian packages:$$missing"; \
+	    echo "      install them with: sudo apt-get install$$missing"; \
+	    echo "      (without Apertium the run needs an Argos package: python -m pipeline models install argos FILE)"; \
+	  fi; \
+	fi
+
+run: setup
+	$(PY) -m pipeline run $(SEEDS) -o $(OUT)
+
+test: setup
+	$(VENV)/bin/ruff check pipeline tests tools
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check pipeline tests tools
+
+clean-output:
+	rm -rf $(OUT)/tei $(OUT)/corpus.xml $(OUT)/report.json $(OUT)/.cache
+
+lock: $(STAMP)
+	{ echo "# Exact versions of every package in the virtual environment (pip constraints file)."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(PIP) freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/'; } > requirements.lock

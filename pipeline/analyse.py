@@ -1,0 +1,75 @@
+"""Analyse stage: sentences, tokens, lemmas, UPOS, features and entity mentions.
+
+Works on a batch of documents so the backend sees many texts at once (nlp.pipe).
+The original side is split into sentences here; the translation side keeps the
+sentences the translate stage made (one per source sentence) and is only analysed.
+"""
+
+from __future__ import annotations
+
+from pipeline.document import Document, Mention, Sentence, Side, Token
+from pipeline.engines.base import Annotator
+
+
+def analyse_original(docs: list[Document], annotator: Annotator) -> None:
+    """Split every paragraph of each document's original side and analyse it."""
+    paras = [(d, p) for d in docs for p in d.original.paragraphs]
+    results = annotator.split_and_analyse([d.original.text[p.start : p.end] for d, p in paras])
+    for (doc, para), sentences in zip(paras, results, strict=True):
+        para.sentences = []
+        for n, sent in enumerate(sentences, 1):
+            shifted = _shift(sent, para.start)
+            shifted.id = f"{para.id}.s{n}"
+            para.sentences.append(shifted)
+    for doc in docs:
+        for app in annotator.applications():
+            doc.add_app(app)
+
+
+def analyse_translation(docs: list[Document], annotator: Annotator) -> None:
+    """Analyse each translated sentence on its own: the alignment fixes the boundaries."""
+    sents = [s for d in docs if d.translation for s in d.translation.sentences() if s.text]
+    results = annotator.analyse_sentences([s.text for s in sents])
+    for target, result in zip(sents, results, strict=True):
+        moved = _shift(result, target.start)
+        target.tokens, target.mentions = moved.tokens, moved.mentions
+    for doc in docs:
+        if doc.translation:
+            for app in annotator.applications():
+                doc.add_app(app)
+
+
+def _shift(sent: Sentence, offset: int) -> Sentence:
+    """Move a sentence's offsets from its text's frame into the whole side's frame."""
+    return Sentence(
+        id=sent.id,
+        start=sent.start + offset,
+        end=sent.end + offset,
+        text=sent.text,
+        tokens=[
+            Token(t.start + offset, t.end + offset, t.text, t.lemma, t.upos, t.feats, t.space_after)
+            for t in sent.tokens
+        ],
+        mentions=[
+            Mention(m.start + offset, m.end + offset, m.label, m.text, m.source_label, m.ref)
+            for m in sent.mentions
+        ],
+        corresp=sent.corresp,
+        lang=sent.lang,
+        untranslated=sent.untranslated,
+    )
+
+
+def check_offsets(side: Side) -> list[str]:
+    """Every sentence, token and mention must cover exactly its text (used by tests too)."""
+    problems = []
+    for sent in side.sentences():
+        if side.text[sent.start : sent.end] != sent.text:
+            problems.append(f"{sent.id}: sentence offsets do not match its text")
+        for tok in sent.tokens:
+            if side.text[tok.start : tok.end] != tok.text:
+                problems.append(f"{sent.id}: token {tok.text!r} offsets do not match")
+        for m in sent.mentions:
+            if side.text[m.start : m.end] != m.text:
+                problems.append(f"{sent.id}: mention {m.text!r} offsets do not match")
+    return problems

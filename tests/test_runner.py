@@ -1,0 +1,106 @@
+"""End to end: the seeds through every stage with the real engines, and the CLI contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.engines import apertium
+from pipeline.runner import Settings, run
+
+needs_apertium = pytest.mark.skipif(not apertium.is_available(),
+                                    reason="Apertium fr->es->en is not installed")
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> tuple[Path, object]:
+    if not apertium.is_available():
+        pytest.skip("Apertium fr->es->en is not installed")
+    out = tmp_path_factory.mktemp("run") / "output"
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
+    report = run(Settings(inputs=[str(seeds_dir)], output=out, verbosity=-1))
+    return out, report
+
+
+def test_seeds_make_five_valid_tei_files_and_a_corpus(seed_run: tuple[Path, object]) -> None:
+    out, report = seed_run
+    files = sorted((out / "tei").glob("*.xml"))
+    assert len(files) == 5
+    assert (out / "corpus.xml").is_file()
+    assert report.exit_status() == 0  # type: ignore[attr-defined]
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["summary"]["ok"] == 5 and data["summary"]["failed"] == 0
+    assert data["validation"]["problems"] == []
+    assert set(data["engines"]) == {"nlp-fr", "mt", "nlp-en"}
+    assert data["engines"]["mt"].startswith("apertium")
+    for doc in data["documents"]:
+        assert {"clean", "analyse", "translate", "analyse-en", "link", "tei"} <= set(doc["timings"])
+
+
+def test_second_run_recomputes_nothing_and_loads_no_model(seed_run: tuple[Path, object],
+                                                          seeds_dir: Path) -> None:
+    out, _ = seed_run
+    before = {p.name: p.read_bytes() for p in (out / "tei").glob("*.xml")}
+    code = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", str(seeds_dir), "-o", str(out), "-q"],
+        env={**os.environ, "SOURCE_DATE_EPOCH": os.environ["SOURCE_DATE_EPOCH"]},
+        check=False,
+    ).returncode
+    assert code == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["summary"]["skipped"] == 5
+    assert data["model_load_seconds"] == {}
+    assert {p.name: p.read_bytes() for p in (out / "tei").glob("*.xml")} == before
+
+
+@needs_apertium
+def test_a_bad_document_fails_alone_with_exit_1(tmp_path: Path, seeds_dir: Path) -> None:
+    inp = tmp_path / "in"
+    inp.mkdir()
+    shutil.copy(seeds_dir / "004_8cab881343aabe4f.txt", inp / "good.txt")
+    (inp / "empty.txt").write_bytes(b"")
+    code = main(["run", str(inp), "-o", str(tmp_path / "out"), "-q"])
+    assert code == 1
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    status = {d["file"].rsplit("/", 1)[-1]: d for d in data["documents"]}
+    assert status["good.txt"]["status"] == "ok"
+    assert status["empty.txt"]["status"] == "failed"
+    assert status["empty.txt"]["error"]["code"] == "empty"
+    assert (tmp_path / "out" / "tei" / "art-good.xml").is_file()
+
+
+def test_help_and_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--help"])
+    assert exc.value.code == 0
+    assert "--mt" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "x", "--mt", "google"])
+    assert exc.value.code == 2
+
+
+def test_missing_input_and_missing_engine_exit_2(tmp_path: Path, seeds_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tmp_path / "nothing-here.txt"), "-o", str(tmp_path / "o")]) == 2
+    # No Argos package in an empty packages folder: --mt argos must say how to fix it.
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "no-packages"))
+    assert main(["run", str(seeds_dir), "-o", str(tmp_path / "o"), "--mt", "argos"]) == 2
+    err = capsys.readouterr().err
+    assert "apt-get install apertium" in err and "models install argos" in err
+
+
+def test_console_script_has_the_same_interface() -> None:
+    exe = Path(sys.executable).with_name("newscorpus")
+    if not exe.exists():
+        pytest.skip("the package is not installed in this environment (run `make setup`)")
+    out = subprocess.run([str(exe), "run", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "--ner" in out and "--force" in out
