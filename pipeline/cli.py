@@ -60,14 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="validate TEI files (tei_all + links)")
     val.add_argument("paths", nargs="+", type=Path, metavar="PATH")
 
-    models = sub.add_parser("models", help="list or install models (the only step that may "
-                            "use the network)")
-    msub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
-    msub.add_parser("list", help="show installed engines and models")
-    inst = msub.add_parser("install", help="install an Argos package or stanza resources")
-    inst.add_argument("what", choices=["argos", "stanza"])
-    inst.add_argument("source", nargs="?", help="argos: a .argosmodel file or folder "
-                      "(default: download from the Argos index)")
+    models = sub.add_parser("models", add_help=False,
+                            help="list or install models (the only step that may use the "
+                            "network): models list | models install argos [FILE] | "
+                            "models install stanza [LANG...]; see `models --help`")
+    models.add_argument("args", nargs=argparse.REMAINDER)
+    for name, helptext in (("export", "export TEI to annotation-tool formats; see "
+                            "`export --help`"),
+                           ("view", "write the static HTML reading view; see `view --help`")):
+        sub.add_parser(name, add_help=False, help=helptext).add_argument(
+            "args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -84,9 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             from pipeline import models
 
-            return models.main([args.models_command]
-                               + ([args.what] if args.models_command == "install" else [])
-                               + ([args.source] if getattr(args, "source", None) else []))
+            return models.main(args.args)
+        if args.command == "export":
+            from pipeline import export
+
+            return export.main(args.args)
+        if args.command == "view":
+            from pipeline import view
+
+            return view.main(args.args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

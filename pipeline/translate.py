@@ -101,10 +101,17 @@ def translate(docs: list[Document], translator: Translator, cache: TranslationCa
         # Longest first keeps batches of similar lengths together (less padding for neural MT).
         todo.sort(key=len, reverse=True)
         new = dict(zip(todo, translator.translate(todo), strict=True))
+        split = {todo[i] for i in getattr(translator, "last_split", [])}
         cache.put_many(translator.fingerprint(), new)
         done.update(new)
+    else:
+        split = set()
     for doc, plan in plans:
         _build_side(doc, plan, done)
+        cut = sum(1 for sent, reason in plan if reason is None and sent.text in split)
+        if cut:
+            doc.notes.append(Note("mt-length", f"{cut} sentence(s) over the MT model's input "
+                                  "limit were translated in parts"))
         for app in translator.applications():
             doc.add_app(app)
 

