@@ -15,7 +15,7 @@ def analyse_original(docs: list[Document], annotator: Annotator) -> None:
     """Split every paragraph of each document's original side and analyse it."""
     paras = [(d, p) for d in docs for p in d.original.paragraphs]
     results = annotator.split_and_analyse([d.original.text[p.start : p.end] for d, p in paras])
-    for (doc, para), sentences in zip(paras, results, strict=True):
+    for (_doc, para), sentences in zip(paras, results, strict=True):
         para.sentences = []
         for n, sent in enumerate(sentences, 1):
             shifted = _shift(sent, para.start)

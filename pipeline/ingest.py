@@ -49,7 +49,7 @@ def make_ids(paths: list[Path]) -> dict[Path, str]:
     by_slug: dict[str, list[Path]] = {}
     for p in paths:
         by_slug.setdefault(_slug(p.stem).lower(), []).append(p)
-    for slug, group in by_slug.items():
+    for group in by_slug.values():
         for p in group:
             exact = _slug(p.stem)
             lossless = len(group) == 1 and exact == p.stem
@@ -89,7 +89,8 @@ def decode(data: bytes) -> tuple[str, str, str]:
             try:
                 return data.decode(enc), enc.replace("-sig", ""), "byte order mark"
             except UnicodeDecodeError as exc:
-                raise DocumentError(f"invalid {enc} after its byte order mark: {exc}", "decode")
+                raise DocumentError(f"invalid {enc} after its byte order mark: {exc}",
+                                    "decode") from exc
     if b"\x00" in data or data.startswith(b"\x89PNG") or _binary_share(data) > 0.05:
         raise DocumentError("binary content (NUL bytes or non-text data), not a text file",
                             "binary")

@@ -146,7 +146,7 @@ def _stage(name: str, docs: list[Document], results: dict[str, DocResult],
             try:
                 fn([doc])
                 ok.append(doc)
-            except Exception as exc:  # noqa: BLE001 - any failure is this document's
+            except Exception as exc:  # any failure is this document's
                 _fail(results[doc.id], name, exc)
     share = (time.perf_counter() - t0) / len(docs)
     for doc in docs:
@@ -188,7 +188,7 @@ def process_chunk(items: list[WorkItem], settings: Settings,
             docs.append(doc)
         except DocumentError as exc:
             _fail(res, "clean", exc)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # reported, never raised
             _fail(res, "clean", exc)
         res.timings["clean"] = round(time.perf_counter() - t0, 4)
         t0 = time.perf_counter()
