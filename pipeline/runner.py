@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,7 @@ def process_chunk(items: list[WorkItem], settings: Settings,
         lambda ds: analyse.analyse_translation(ds, _engine(specs["nlp-en"], "nlp-en")),
         lambda d: d.translation is not None)
     run("link", "link" in want, lambda ds: [link.link(d) for d in ds] and None)
-    run_info = tei.RunInfo.from_environment(command="pipeline run", version=__version__)
+    run_info = run_info_for()
     by_id = {it.id: it for it in items}
 
     def write(ds: list[Document]) -> None:
@@ -232,6 +233,20 @@ def process_chunk(items: list[WorkItem], settings: Settings,
         r.notes = [asdict(n) for n in d.notes]
         r.engines = [f"{a.ident} {a.version}" for a in d.apps]
     return [results[it.id] for it in items]
+
+
+def run_info_for() -> Any:
+    """The run's date: SOURCE_DATE_EPOCH when set (byte-identical outputs), else today.
+
+    Today is cut to the day so that reruns on one day still give identical files.
+    """
+    from pipeline import tei
+
+    def today() -> datetime:
+        return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    return tei.RunInfo.from_environment(command="pipeline run", version=__version__,
+                                        clock=today)
 
 
 _CACHES: dict[str, Any] = {}
@@ -381,7 +396,7 @@ def run(settings: Settings) -> RunReport:
     corpus_path = out / "corpus.xml"
     changed = bool(todo) or not corpus_path.exists() or manifest.get("corpus_inputs") != [
         str(p) for p in good]
-    run_info = tei.RunInfo.from_environment(command="pipeline run", version=__version__)
+    run_info = run_info_for()
     if "corpus" in settings.stages and good and changed:
         t0 = time.perf_counter()
         tei.write_corpus(good, corpus_path, run=run_info, apps=[])
