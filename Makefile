@@ -51,6 +51,7 @@ system:
 
 run: setup
 	$(PY) -m pipeline run $(SEEDS) -o $(OUT)
+	$(PY) -m pipeline view $(OUT)/tei -o $(OUT)
 
 test: setup
 	$(VENV)/bin/ruff check pipeline tests tools
@@ -60,7 +61,8 @@ lint: setup
 	$(VENV)/bin/ruff check pipeline tests tools
 
 clean-output:
-	rm -rf $(OUT)/tei $(OUT)/corpus.xml $(OUT)/report.json $(OUT)/.cache
+	rm -rf $(OUT)/tei $(OUT)/corpus.xml $(OUT)/report.json $(OUT)/.cache \
+	  $(OUT)/index.html $(OUT)/entities.html $(OUT)/articles $(OUT)/static $(OUT)/exports
 
 lock: $(STAMP)
 	{ echo "# Exact versions of every package in the virtual environment (pip constraints file)."; \

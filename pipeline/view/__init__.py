@@ -1,0 +1,243 @@
+"""A static, offline HTML view of a TEI corpus.
+
+``build_view(tei_paths, out_dir)`` reads each TEI file back with
+:func:`pipeline.tei.read_tei` (never the pipeline's in-memory state) and writes::
+
+    out_dir/index.html          the articles: title, date, outlet, words, records by type,
+                                engines; sortable and filterable in the browser
+    out_dir/entities.html       every entity: French and English forms, the articles
+    out_dir/articles/<id>.html  French and English side by side, sentence by sentence
+    out_dir/static/view.css     the only style sheet
+    out_dir/static/view.js      the only script (plain JavaScript, no libraries)
+
+The pages use relative links only and open from the file system. The output depends on
+the TEI files alone (no clock), so the same corpus gives the same bytes.
+
+Command line: ``python -m pipeline view TEI_PATH... -o DIR`` (a folder stands for its
+``*.xml`` files, or those of its ``tei/`` folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import os
+import sys
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.document import Document
+from pipeline.view import render
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_FILES = ("view.css", "view.js")
+FALLBACK_TITLE = "News corpus"
+
+
+def default_title() -> str:
+    """The corpus title the TEI headers use (data/tei.toml), so the view matches them."""
+    try:
+        data = tomllib.loads((Path(__file__).parent.parent / "data" / "tei.toml")
+                             .read_text(encoding="utf-8"))
+        return str(data["corpus"]["title"])
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        return FALLBACK_TITLE
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class ViewResult:
+    index: Path
+    entities: Path
+    articles: dict[str, Path] = field(default_factory=dict)  # doc id -> page
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (TEI path, why)
+
+
+def build_view(tei_paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
+               corpus_title: str | None = None) -> ViewResult:
+    """Read the TEI files and write the view into ``out_dir``.
+
+    A file that cannot be read is listed on the index page and in ``ViewResult.failed``;
+    the others are still written.
+    """
+    from pipeline.tei import read_tei
+
+    docs: list[tuple[Path, Document]] = []
+    failed: list[tuple[str, str]] = []
+    unique = {Path(p).resolve(): Path(p) for p in tei_paths}
+    for p in sorted(unique.values(), key=str):
+        try:
+            docs.append((p, read_tei(p)))
+        except Exception as exc:  # one bad file must not lose the others
+            log.warning("view: cannot read %s: %s", p, exc)
+            failed.append((str(p), f"{type(exc).__name__}: {exc}"))
+    return _write_view(docs, out_dir, corpus_title=corpus_title, failed=failed)
+
+
+def _write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathLike[str],
+               corpus_title: str | None = None,
+               failed: list[tuple[str, str]] | None = None) -> ViewResult:
+    """Write the pages for documents already read from TEI (``build_view`` does the reading).
+
+    Each item is (the TEI file it was read from or None, the document).
+    """
+    corpus_title = corpus_title or default_title()
+    out = safe_output_dir(Path(out_dir))
+    art_dir = safe_output_dir(out / "articles")
+    static = safe_output_dir(out / "static")
+    for name in STATIC_FILES:
+        _write(static / name, (STATIC_DIR / name).read_bytes())
+
+    docs = sorted(docs, key=lambda item: (item[1].id, str(item[0] or "")))
+    names: list[str] = []
+    used: set[str] = set()
+    for _, doc in docs:
+        base = name = render.safe_name(doc.id)
+        n = 2
+        while name.lower() in used:  # ids differing only by case or dropped characters
+            name, n = f"{base}-{n}", n + 1
+        used.add(name.lower())
+        names.append(name)
+    entries = [render.ArticleEntry(doc, f"articles/{name}.html")
+               for (_, doc), name in zip(docs, names, strict=True)]
+
+    groups = render.group_records(entries)
+    anchors: dict[str, dict[str, str]] = {}  # article href -> record id -> index anchor
+    for g in groups:
+        for href, _doc_id, _title, ref, _n in g.articles:
+            anchors.setdefault(href, {})[ref] = g.anchor
+
+    result = ViewResult(index=out / "index.html", entities=out / "entities.html",
+                        failed=list(failed or []))
+    written: set[str] = set()
+    for i, ((tei_path, doc), entry) in enumerate(zip(docs, entries, strict=True)):
+        name = names[i]
+        tei_href = None
+        if tei_path is not None:
+            tei_href = _relative_href(Path(tei_path), art_dir)
+        prev = f"{names[i - 1]}.html" if i > 0 else None
+        nxt = f"{names[i + 1]}.html" if i + 1 < len(names) else None
+        html = render.render_article(
+            doc, corpus_title=corpus_title,
+            entity_anchor=anchors.get(entry.href, {}),
+            tei_href=tei_href, prev_next=(prev, nxt))
+        path = art_dir / f"{name}.html"
+        _write(path, _encode(html))
+        written.add(path.name)
+        result.articles[doc.id] = path
+    # Pages of articles that are no longer in the corpus would be stale: remove them.
+    for old in art_dir.glob("*.html"):
+        if old.name not in written and not old.is_symlink():
+            old.unlink()
+    _write(result.index, _encode(render.render_index(entries, corpus_title=corpus_title,
+                                                     failed=result.failed)))
+    _write(result.entities, _encode(render.render_entities(groups, corpus_title=corpus_title)))
+    return result
+
+
+def _encode(html: str) -> bytes:
+    # A lone surrogate cannot be UTF-8: shown as U+FFFD rather than failing the page.
+    return html.encode("utf-8", errors="replace")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write only when the content changed, so a rerun leaves the files (and times) alone."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic_write_bytes(path, data)
+
+
+def _relative_href(target: Path, from_dir: Path) -> str:
+    try:
+        rel = os.path.relpath(target.resolve(), from_dir.resolve())
+    except ValueError:  # another drive
+        return target.resolve().as_uri()
+    return "/".join(rel.split(os.sep))
+
+
+XI_INCLUDE = "{http://www.w3.org/2001/XInclude}include"
+
+
+def corpus_members(path: Path) -> list[Path] | None:
+    """The article files a ``<teiCorpus>`` includes, or None when ``path`` is not a corpus."""
+    from lxml import etree
+
+    try:
+        for _, el in etree.iterparse(str(path), events=("start",), resolve_entities=False,
+                                     no_network=True):
+            if etree.QName(el).localname != "teiCorpus":
+                return None
+            break
+        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+    except (OSError, etree.XMLSyntaxError):
+        return None  # build_view reports it
+    return [path.parent / href for el in root.iter(XI_INCLUDE) if (href := el.get("href"))]
+
+
+def expand_paths(args: Iterable[str]) -> list[Path]:
+    """TEI article files from the command line, in order, each once.
+
+    A folder stands for its ``*.xml`` (or those of its ``tei/`` folder), a corpus file
+    (``<teiCorpus>``) for the articles it includes, a quoted glob for its matches.
+    """
+    found: list[Path] = []
+    for arg in args:
+        p = Path(arg)
+        if p.is_dir():
+            files = sorted(p.glob("*.xml")) or sorted((p / "tei").glob("*.xml"))
+        elif p.exists():
+            files = [p]
+        elif glob.has_magic(arg):
+            files = [Path(x) for x in sorted(glob.glob(arg))]
+        else:
+            files = [p]  # reported as unreadable by build_view
+        for f in files:
+            members = corpus_members(f) if f.is_file() else None
+            found.extend([f] if members is None else members)
+    unique: dict[Path, Path] = {}
+    for f in found:
+        unique.setdefault(f.resolve(), f)
+    return list(unique.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline view TEI_PATH... -o DIR``: 0 done, 1 some file unreadable, 2 usage."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline view",
+        description="Write a static HTML view (index, one page per article, entity index) "
+        "of TEI files; the pages open from the file system with no network.")
+    parser.add_argument("paths", nargs="+", metavar="TEI_PATH",
+                        help="TEI files, or folders holding them")
+    parser.add_argument("-o", "--output", type=Path, default=Path("output"),
+                        help="folder for index.html, entities.html, articles/, static/ "
+                        "(default: output)")
+    parser.add_argument("--title", help="corpus title on the pages (default: the TEI corpus "
+                        "title)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    paths = expand_paths(args.paths)
+    if not paths:
+        print("error: no TEI files found", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = build_view(paths, args.output, corpus_title=args.title)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path, why in result.failed:
+        print(f"error: {path}: {why}", file=sys.stderr)
+    print(f"view: {len(result.articles)} article(s) -> {result.index}", file=sys.stderr)
+    return EXIT_FAILED if result.failed else EXIT_OK
