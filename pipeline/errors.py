@@ -48,5 +48,7 @@ CODES = {
     "duplicate": "the same bytes as an earlier document",
     "control-chars": "characters XML 1.0 forbids were removed",
     "untranslated": "sentences carried over untranslated (not French, or nothing to translate)",
+    "tei-adjusted": "the TEI writer moved or skipped a mention (or other detail) it could not "
+    "write exactly",
     "mt-length": "a sentence was longer than the MT model's input limit and was split",
 }

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.atomic import atomic_write_bytes, safe_output_dir
-from pipeline.document import Document, Note
+from pipeline.document import Application, Document, Note
 from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
 from pipeline.errors import ConfigError, DocumentError, PipelineError
 
@@ -62,6 +62,7 @@ class DocResult:
     notes: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     engines: list[str] = field(default_factory=list)
+    applications: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- engines (one per process)
@@ -232,6 +233,7 @@ def process_chunk(items: list[WorkItem], settings: Settings,
         r = results[d.id]
         r.notes = [asdict(n) for n in d.notes]
         r.engines = [f"{a.ident} {a.version}" for a in d.apps]
+        r.applications = [asdict(a) for a in d.apps]
     return [results[it.id] for it in items]
 
 
@@ -346,7 +348,8 @@ def run(settings: Settings) -> RunReport:
             results[doc_id] = DocResult(doc_id, str(p), "skipped", output=str(out_path),
                                         output_sha256=entry["output"], input_sha256=digest,
                                         notes=entry.get("notes", []),
-                                        engines=entry.get("engines", []))
+                                        engines=entry.get("engines", []),
+                                        applications=entry.get("applications", []))
         else:
             todo.append(item)
 
@@ -368,6 +371,7 @@ def run(settings: Settings) -> RunReport:
             docs_manifest[r.id] = {
                 "file": r.file, "input": r.input_sha256, "config": config_fp, "status": r.status,
                 "output": r.output_sha256, "notes": r.notes, "engines": r.engines,
+                "applications": r.applications,
             }
         manifest["documents"] = docs_manifest
         _save_json(manifest_path, manifest)
@@ -399,7 +403,9 @@ def run(settings: Settings) -> RunReport:
     run_info = run_info_for()
     if "corpus" in settings.stages and good and changed:
         t0 = time.perf_counter()
-        tei.write_corpus(good, corpus_path, run=run_info, apps=[])
+        apps = [Application(**a) for r in ordered if r.status in ("ok", "skipped")
+                for a in r.applications]
+        tei.write_corpus(good, corpus_path, run=run_info, apps=apps)
         stage_seconds["corpus"] = round(time.perf_counter() - t0, 4)
         manifest["corpus_inputs"] = [str(p) for p in good]
     validation: dict[str, Any] = manifest.get("validation", {})
