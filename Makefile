@@ -53,6 +53,9 @@ run: setup
 	$(PY) -m pipeline run $(SEEDS) -o $(OUT)
 	$(PY) -m pipeline view $(OUT)/tei -o $(OUT)
 
+export: run
+	$(PY) -m pipeline export --format all --lang both $(OUT)/tei -o $(OUT)/exports
+
 test: setup
 	$(VENV)/bin/ruff check pipeline tests tools
 	$(PY) -m pytest -q
