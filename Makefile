@@ -70,4 +70,5 @@ clean-output:
 lock: $(STAMP)
 	{ echo "# Exact versions of every package in the virtual environment (pip constraints file)."; \
 	  echo "# Regenerate with: make lock"; \
-	  $(PIP) freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/'; } > requirements.lock
+	  $(PIP) freeze --exclude-editable | sed -e 's/^torch==\(.*\)+cpu/torch==\1/' \
+	    -e 's/^\([A-Za-z0-9_.-]*\) @ file:.*\/[A-Za-z0-9_]*-\([0-9][0-9.]*\)-.*whl.*/\1==\2/'; } > requirements.lock
