@@ -237,8 +237,12 @@ def test_index_sorts_and_filters(sample_view: object, page: Page) -> None:
     pg.click("#articles tbody tr:not([hidden]) a")
     assert pg.url.endswith("/articles/art-sample.html")
     pg.click("nav.top a[href$='entities.html']")
+    pg.wait_for_url("**/entities.html")
+    pg.wait_for_load_state("load")  # the filter listens only once the page's script ran
     pg.fill("#filter", "baghdad")
-    assert pg.locator("#entities tbody tr:not([hidden])").count() == 1
+    pg.wait_for_function(
+        "document.querySelectorAll('#entities tbody tr:not([hidden])').length === 1",
+        timeout=5000)
     pg.click("#entities tbody tr:not([hidden]) a[href*='art-other']")
     assert pg.url.endswith("/articles/art-other.html#ref=art-other.bagdad")
     assert pg.locator(f"span.ent.hl{_sel('data-ref', 'art-other.bagdad')}").count() == 4
