@@ -699,7 +699,9 @@ def _application(w: _Builder, info: etree._Element, app: Application) -> None:
     version = app.version if _VERSION.fullmatch(app.version) else None
     attrs: dict[str, str | None] = {
         "ident": ident or (_NCNAME_BAD.sub("_", app.ident) or "unknown"),
-        "version": version or "0",
+        # A Debian version (3.8.3-1+b2) is not a TEI versionNumber: its upstream part is,
+        # and the full one is kept in <desc type="version">.
+        "version": version or _upstream_version(app.version),
     }
     if _is_word(app.layer):
         attrs["type"] = app.layer
@@ -715,6 +717,11 @@ def _application(w: _Builder, info: etree._Element, app: Application) -> None:
         w.sub(el, "desc", {"type": "sha256"}, app.sha256)
     for key, value in app.extra.items():
         w.sub(el, "desc", {"type": "extra", "n": key}, value)
+
+
+def _upstream_version(value: str) -> str:
+    found = _VERSION.match(value)
+    return found.group(0) if found else "0"
 
 
 def _is_name(value: str) -> bool:

@@ -437,7 +437,7 @@ def test_markup_details(files: dict[str, Path]) -> None:
     ]
     # applications: an identifier or version tei_all refuses is kept in a desc
     (mt,) = root.iterfind(".//tei:application[@type='mt']", NS)
-    assert mt.get("ident") == "Helsinki-NLP_opus-mt-fr-en" and mt.get("version") == "0"
+    assert mt.get("ident") == "Helsinki-NLP_opus-mt-fr-en" and mt.get("version") == "2024"
     # the header and standOff are indented; the text is not
     raw = files["main"].read_text(encoding="utf-8")
     assert "\n      <titleStmt>" in raw
