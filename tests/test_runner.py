@@ -104,3 +104,19 @@ def test_console_script_has_the_same_interface() -> None:
     out = subprocess.run([str(exe), "run", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "--ner" in out and "--force" in out
+
+
+def test_stage_selection_runs_only_what_is_asked(tmp_path: Path, seeds_dir: Path) -> None:
+    """Without analyse and translate no model is loaded, and the TEI is still valid."""
+    out = tmp_path / "out"
+    code = main(["run", str(seeds_dir / "000_c32396ffb3fd2beb.txt"), "-o", str(out), "-q",
+                 "--skip", "analyse,translate,link"])
+    assert code == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["engines"] == {} and set(data["model_load_seconds"]) <= {"rules"}
+    assert data["validation"]["problems"] == []
+    (doc,) = data["documents"]
+    assert set(doc["timings"]) == {"clean", "tei"}
+    tei = (out / "tei" / "art-000_c32396ffb3fd2beb.xml").read_text(encoding="utf-8")
+    assert 'type="translation"' not in tei and "<w " not in tei
+    assert main(["run", str(seeds_dir), "-o", str(out), "--stages", "clean,teleport"]) == 2
