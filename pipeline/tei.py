@@ -715,7 +715,7 @@ def _application(w: _Builder, info: etree._Element, app: Application) -> None:
         w.sub(el, "desc", {"type": "version"}, app.version)
     if app.sha256 is not None:
         w.sub(el, "desc", {"type": "sha256"}, app.sha256)
-    for key, value in app.extra.items():
+    for key, value in sorted(app.extra.items()):  # sorted: same bytes however it was built
         w.sub(el, "desc", {"type": "extra", "n": key}, value)
 
 
