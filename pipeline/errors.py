@@ -51,4 +51,11 @@ CODES = {
     "tei-adjusted": "the TEI writer moved or skipped a mention (or other detail) it could not "
     "write exactly",
     "mt-length": "a sentence was longer than the MT model's input limit and was split",
+    "unreadable": "the file could not be read (permissions, I/O error)",
+    "id": "the file name is not a valid xml:id as it is: the id was derived (and made unique)",
+    "line-ends": "CRLF or lone CR line ends were normalised to LF",
+    "long-line": "a very long line (a flattened page?); analysed in bounded pieces",
+    "markup": "the text holds literal markup (tags, entities, ]]>); kept as text, escaped",
+    "not-translated": "the article is not in French: it is kept as it is, not translated",
+    "not-analysed": "no analysis model for the article's language: kept as text only",
 }

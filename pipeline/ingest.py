@@ -1,4 +1,23 @@
-"""Finding input files, giving them stable ids, reading and decoding them."""
+"""Finding input files, giving them stable ids, reading and decoding them.
+
+Everything here is about the bytes on disk, before any cleaning:
+
+* :func:`discover` expands folders, files and globs in a stable order;
+* :func:`make_ids` turns file names into ``xml:id``\\ s that can never collide (nor, being
+  plain ASCII slugs without ``/``, name a path outside ``output/tei/``);
+* :func:`read_source` reads one file in bounded memory and decodes it, refusing what is
+  not a text (empty, binary, over :data:`MAX_BYTES`) with a :class:`DocumentError` and a
+  stable code, and recording every repair as a :class:`Note` (encoding guessed, bytes
+  replaced, characters XML forbids removed, line ends, literal markup, very long lines).
+
+Encodings: a byte order mark decides (UTF-8, UTF-16, UTF-32); else valid UTF-8 is
+UTF-8; else a file whose non-ASCII bytes are mostly well-formed UTF-8 sequences is UTF-8
+with its few bad bytes replaced by U+FFFD; else it is read as cp1252 when it uses the
+bytes 0x80-0x9F that cp1252 defines (curly quotes, « œ », « € »), and as Latin-1
+otherwise. UTF-16 without a BOM is recognised by its NUL-byte pattern. Other legacy
+encodings (Cyrillic, CJK...) are not guessed: they would read as Latin-1, and the note
+says which encoding was assumed.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +27,66 @@ import re
 import unicodedata
 from pathlib import Path
 
-from pipeline.document import Source
+from pipeline.document import Note, Source
 from pipeline.errors import ConfigError, DocumentError
 
-MAX_BYTES = 5_000_000  # larger files are refused with a reason (a news article is ~10 kB)
+#: Larger files are refused, before being read, with the code ``too-large``. A news
+#: article is ~10 kB and a whole scraped page rarely 200 kB; 2 MB bounds one document's
+#: cost (about 2 GB of memory and a few minutes through every stage).
+MAX_BYTES = 2_000_000
+#: A line longer than this (characters) gets a ``long-line`` note: a page flattened to
+#: one line, or a blob. It is still processed (analysis works on bounded pieces).
+LONG_LINE = 10_000
 SUFFIXES = {".txt", ".text"}
+
+_READ_BLOCK = 1 << 20
+
+# Characters XML 1.0 forbids (production [2] Char).
+_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Vertical tab and form feed are line breaks in word processors' text exports.
+_BREAKS = {"\x0b": "\n", "\x0c": "\n"}
+_MARKUP = re.compile(
+    r"<\s*/?\s*[A-Za-z][\w:-]*(?:\s[^<>]*)?/?\s*>|&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]\w{1,30});"
+    r"|\]\]>|<!--|<!\[CDATA\["
+)
+# Magic numbers of common binary formats a scrape folder may hold by mistake.
+_MAGIC = [
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive (or DOCX/ODT)"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"BZh", "bzip2 archive"),
+    (b"\xfd7zXZ\x00", "xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
+    (b"\x7fELF", "executable (ELF)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "MS Office document (OLE)"),
+    (b"RIFF", "RIFF media file"),
+    (b"SQLite format 3\x00", "SQLite database"),
+]
+# cp1252 leaves these five bytes undefined.
+_CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+
+
+# ---------------------------------------------------------------------------- files
 
 
 def discover(inputs: list[str]) -> list[Path]:
-    """Expand folders (their *.txt files), globs and plain files, in a stable order."""
+    """Expand folders (their *.txt files), globs and plain files, in a stable order.
+
+    In a folder, hidden files (``.name``: editor and AppleDouble ``._name`` files) are
+    left out and the suffix is matched without regard to case (``.TXT``).
+    """
     found: list[Path] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix in SUFFIXES))
+            found.extend(sorted(
+                f for f in p.iterdir()
+                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")
+            ))
         elif p.is_file():
             found.append(p)
         else:
@@ -42,20 +107,48 @@ def discover(inputs: list[str]) -> list[Path]:
 def make_ids(paths: list[Path]) -> dict[Path, str]:
     """Stable, collision-free NCName ids from file names ("art-" + an ASCII slug).
 
-    Names that differ only by case or by characters the slug drops get a short hash of
-    the original name, so two inputs can never share an id (or an output file).
+    A name that is its own slug gives ``art-<stem>``. Names the slug changes (spaces,
+    accents, quotes, a leading dash, over 80 characters) or that share a slug with another
+    input ignoring case (``Article.txt`` / ``article.txt``) also get 8 hex digits of a
+    hash of the name (of the path when two inputs share one name), so two inputs never
+    share an id, not even on a case-insensitive file system. Ids hold only
+    ``[A-Za-z0-9_.-]`` and never start with a dot: ``tei/<id>.xml`` stays in ``tei/``.
     """
     ids: dict[Path, str] = {}
     by_slug: dict[str, list[Path]] = {}
     for p in paths:
         by_slug.setdefault(_slug(p.stem).lower(), []).append(p)
     for group in by_slug.values():
+        names_unique = len({p.name for p in group}) == len(group)
         for p in group:
             exact = _slug(p.stem)
-            lossless = len(group) == 1 and exact == p.stem
-            suffix = "" if lossless else "-" + hashlib.sha256(p.name.encode()).hexdigest()[:8]
-            ids[p] = f"art-{exact or 'x'}{suffix}"
+            if len(group) == 1 and exact == p.stem:
+                ids[p] = f"art-{exact}"
+            else:
+                key = p.name if names_unique else str(p)
+                ids[p] = f"art-{exact or 'x'}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    used: set[str] = set()
+    for p in paths:  # belt and braces: a name may look like another's slug + hash
+        ident, n = ids[p], 1
+        while ident.lower() in used:
+            n += 1
+            ident = f"{ids[p]}-{n}"
+        used.add(ident.lower())
+        ids[p] = ident
     return ids
+
+
+def id_note(path: Path, ident: str) -> Note | None:
+    """A note saying why a file's id is not simply ``art-<stem>``, or None."""
+    if ident == f"art-{path.stem}":
+        return None
+    if _slug(path.stem) != path.stem:
+        why = ("an xml:id holds ASCII letters, digits, '_', '.', '-' only, and does not start "
+               "with '.' or '-'; a hash of the name keeps it unique")
+    else:
+        why = ("another input has the same name but for case, or the same name in another "
+               "folder; a hash keeps the ids apart")
+    return Note("id", f"file name {path.name!r} gives the id {ident} ({why})")
 
 
 def _slug(stem: str) -> str:
@@ -63,50 +156,131 @@ def _slug(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_).strip("._-")[:80]
 
 
-def read_source(path: Path) -> tuple[Source, str]:
-    """Read one file, decide its encoding, and return the text with its provenance."""
-    data = path.read_bytes()
-    source = Source(
-        path=str(path), filename=path.name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
-    )
-    if len(data) > MAX_BYTES:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (bounded memory whatever its size)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_READ_BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_source(path: Path, notes: list[Note] | None = None) -> tuple[Source, str]:
+    """Read one file, decide its encoding, and return the text with its provenance.
+
+    Raises :class:`DocumentError` (codes ``unreadable``, ``too-large``, ``empty``,
+    ``binary``, ``decode``). Repairs are appended to ``notes`` when a list is given
+    (codes ``encoding``, ``control-chars``, ``line-ends``, ``long-line``, ``markup``);
+    the encoding decision is also kept in ``Source.encoding`` / ``encoding_note``.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            digest = file_sha256(path)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
+            size = len(data)
+            digest = hashlib.sha256(data).hexdigest()
+    except OSError as exc:
+        raise DocumentError(f"{name}: cannot be read: {exc.strerror or exc}", "unreadable") from exc
+    source = Source(path=str(path), filename=name, sha256=digest, size=size)
+    if size > MAX_BYTES:
         raise DocumentError(
-            f"{path.name}: {len(data):,} bytes is over the {MAX_BYTES:,}-byte limit for one "
-            "article; split the file or raise pipeline.ingest.MAX_BYTES",
+            f"{name}: {size:,} bytes is over the {MAX_BYTES:,}-byte limit for one article "
+            "(refused unread; split the file or raise pipeline.ingest.MAX_BYTES)",
             code="too-large",
         )
-    text, source.encoding, source.encoding_note = decode(data)
+    if not data:
+        raise DocumentError(f"{name}: the file is empty (0 bytes)", "empty")
+    try:
+        text, source.encoding, source.encoding_note = decode(data)
+    except DocumentError as exc:
+        raise DocumentError(f"{name}: {exc.message}", exc.code) from exc
     if not text.strip():
-        raise DocumentError(f"{path.name}: the file is empty or holds only whitespace", "empty")
+        raise DocumentError(f"{name}: the file holds only whitespace", "empty")
+    out = notes if notes is not None else []
+    if source.encoding != "utf-8" or source.encoding_note != "valid UTF-8":
+        out.append(Note("encoding", f"read as {source.encoding}: {source.encoding_note}"))
+    text = sanitize(text, out)
+    if not text.strip():
+        raise DocumentError(f"{name}: the file holds only control characters and whitespace",
+                            "empty")
+    _describe(text, out)
     return source, text
 
 
 def decode(data: bytes) -> tuple[str, str, str]:
     """Bytes -> (text, encoding, how it was decided). Refuses binary data."""
-    boms = [(b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")]
-    for bom, enc in boms:
+    boms = [
+        (b"\xef\xbb\xbf", "utf-8-sig", "utf-8"),
+        (b"\xff\xfe\x00\x00", "utf-32", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32", "utf-32"),
+        (b"\xff\xfe", "utf-16", "utf-16"),
+        (b"\xfe\xff", "utf-16", "utf-16"),
+    ]
+    for bom, codec, label in boms:
         if data.startswith(bom):
             try:
-                return data.decode(enc), enc.replace("-sig", ""), "byte order mark"
+                text = data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise DocumentError(f"invalid {enc} after its byte order mark: {exc}",
-                                    "decode") from exc
-    if b"\x00" in data or data.startswith(b"\x89PNG") or _binary_share(data) > 0.05:
-        raise DocumentError("binary content (NUL bytes or non-text data), not a text file",
-                            "binary")
+                raise DocumentError(f"invalid {label} after its byte order mark "
+                                    f"(byte {exc.start}: {exc.reason})", "decode") from exc
+            return text.lstrip("\ufeff"), label, f"{label} byte order mark"
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise DocumentError(f"binary content ({kind}), not a text file", "binary")
+    if b"\x00" in data:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
+        raise DocumentError(f"binary content (NUL bytes, first at byte {data.index(0)}), "
+                            "not a text file", "binary")
+    if _binary_share(data) > 0.05:
+        raise DocumentError("binary content (over 5% control bytes), not a text file", "binary")
     try:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError as exc:
         bad_at = exc.start
-    import charset_normalizer
-
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None and best.encoding not in ("utf_8", "utf_8_sig"):
-        enc = best.encoding
-        return str(best), enc, f"not UTF-8 (byte {bad_at}); detected {enc} by charset-normalizer"
-    # Mostly UTF-8 with a few bad bytes: keep the text, mark each bad byte.
     text = data.decode("utf-8", errors="replace")
-    return text, "utf-8", f"invalid UTF-8 bytes replaced by U+FFFD (first at byte {bad_at})"
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    wellformed = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    if wellformed > replaced:
+        # Mostly UTF-8 with a few bad bytes: keep the text, mark each bad sequence.
+        line = data.count(b"\n", 0, bad_at) + 1
+        return text, "utf-8", (f"UTF-8 with {replaced} invalid byte sequence(s) replaced by "
+                               f"U+FFFD (first at byte {bad_at}, line {line})")
+    high = {b for b in data if 0x80 <= b <= 0x9F}
+    if high and not high & _CP1252_HOLES:
+        return (data.decode("cp1252"), "cp1252",
+                f"not UTF-8 (byte {bad_at}); read as cp1252: it uses bytes 0x80-0x9F that "
+                "cp1252 defines (curly quotes, œ, €)")
+    return (data.decode("latin-1"), "iso-8859-1",
+            f"not UTF-8 (byte {bad_at}); read as Latin-1 (ISO-8859-1, the same as cp1252 "
+            "for the bytes this file uses)" if not high else
+            f"not UTF-8 (byte {bad_at}); read as Latin-1 (ISO-8859-1): it has bytes cp1252 "
+            "leaves undefined")
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str, str] | None:
+    """UTF-16 text without a byte order mark: ASCII characters leave NULs on one side."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    for codec, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.3 * len(zeros) and other.count(0) == 0:
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if _FORBIDDEN.search(text.replace("\x0b", "").replace("\x0c", "")) is None:
+                return text, "utf-16", f"{codec} without byte order mark (NUL-byte pattern)"
+    return None
 
 
 def _binary_share(data: bytes) -> float:
@@ -115,3 +289,47 @@ def _binary_share(data: bytes) -> float:
         return 0.0
     bad = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return bad / len(sample)
+
+
+def sanitize(text: str, notes: list[Note]) -> str:
+    """Remove the characters XML 1.0 forbids (vertical tab and form feed become line breaks).
+
+    Every later stage, and the TEI, then sees the same text; a ``control-chars`` note says
+    what was removed.
+    """
+    counts: dict[str, int] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        ch = m.group()
+        counts[ch] = counts.get(ch, 0) + 1
+        return _BREAKS.get(ch, "")
+
+    clean = _FORBIDDEN.sub(repl, text)
+    if counts:
+        chars = ", ".join(f"U+{ord(c):04X} x{n}" for c, n in sorted(counts.items()))
+        notes.append(Note("control-chars", f"characters XML 1.0 forbids were removed ({chars}; "
+                                           "U+000B and U+000C became line breaks)"))
+    return clean
+
+
+def _describe(text: str, notes: list[Note]) -> None:
+    """Warnings about the shape of the text: line ends, very long lines, literal markup."""
+    crlf = text.count("\r\n")
+    lone_cr = text.count("\r") - crlf
+    if crlf or lone_cr:
+        kinds = ", ".join(k for k in (f"{crlf} CRLF" if crlf else "",
+                                      f"{lone_cr} lone CR" if lone_cr else "") if k)
+        notes.append(Note("line-ends", f"line ends normalised to LF ({kinds})"))
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    long = [(i, len(s)) for i, s in enumerate(lines, 1) if len(s) > LONG_LINE]
+    if long:
+        i, n = max(long, key=lambda t: t[1])
+        notes.append(Note("long-line", f"{len(long)} line(s) over {LONG_LINE:,} characters "
+                                       f"(longest: line {i}, {n:,} characters): a page "
+                                       "flattened to one line? Analysed in bounded pieces"))
+    m = _MARKUP.search(text)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        snippet = m.group()[:40]
+        notes.append(Note("markup", f"literal markup kept as text, escaped in the XML "
+                                    f"(first {snippet!r} on line {line})"))

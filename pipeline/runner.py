@@ -23,10 +23,17 @@ from typing import Any
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.atomic import (
+    OutputBusy,
+    atomic_write_bytes,
+    output_lock,
+    safe_output_dir,
+    sweep_temp_files,
+)
 from pipeline.document import Application, Document, Note
 from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
 from pipeline.errors import ConfigError, DocumentError, PipelineError
+from pipeline.limits import bounded
 
 #: Processing stages in order; tei, corpus and validate make the archive.
 STAGES = ("clean", "analyse", "translate", "link", "tei", "corpus", "validate")
@@ -89,7 +96,29 @@ def resolve_engines(settings: Settings) -> dict[str, EngineSpec]:
         specs["mt"] = choose_translator(settings.mt)
         if "analyse" in settings.stages:
             specs["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+    elif "analyse" in settings.stages:
+        # English originals are analysed too; without the model they are kept as text.
+        try:
+            specs["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+        except ConfigError:
+            pass
     return specs
+
+
+_SPECS: dict[tuple[Any, ...], dict[str, EngineSpec]] = {}
+
+
+def _resolved(settings: Settings) -> dict[str, EngineSpec]:
+    """resolve_engines once per process (it runs dpkg-query and hashes model files)."""
+    key = (tuple(settings.stages), settings.mt, settings.ner, settings.fr_model,
+           settings.en_model)
+    if key not in _SPECS:
+        _SPECS[key] = resolve_engines(settings)
+    return _SPECS[key]
+
+
+#: Languages an original can be analysed in, with the engine key that analyses it.
+ANALYSED_LANGS = {"fr": "nlp-fr", "en": "nlp-en"}
 
 
 # ---------------------------------------------------------------- fingerprints and cache
@@ -167,9 +196,9 @@ def process_chunk(items: list[WorkItem], settings: Settings,
                   on_stage: Callable[[str, int], None] | None = None) -> list[DocResult]:
     """Run every stage over one chunk of documents; never raises for a document's fault."""
     from pipeline import analyse, clean, link, tei, translate
-    from pipeline.ingest import read_source
+    from pipeline.ingest import id_note, read_source
 
-    specs = resolve_engines(settings)
+    specs = _resolved(settings)
     results = {it.id: DocResult(it.id, it.path, "ok") for it in items}
     docs: list[Document] = []
     rules = _engine(EngineSpec("clean", "rules", "", clean.load_rules), "rules")
@@ -177,16 +206,20 @@ def process_chunk(items: list[WorkItem], settings: Settings,
     for it in items:
         res = results[it.id]
         try:
-            source, text = read_source(Path(it.path))
+            ingest_notes: list[Note] = []
+            source, text = read_source(Path(it.path), ingest_notes)
             res.input_sha256 = source.sha256
             source.duplicate_of = it.duplicate_of
             doc = Document(id=it.id, source=source)
+            doc.notes.extend(n for n in [id_note(Path(it.path), it.id)] if n is not None)
+            doc.notes.extend(ingest_notes)
             if it.duplicate_of:
                 doc.notes.append(Note("duplicate", f"same bytes as {it.duplicate_of}"))
             clean.clean(doc, text, rules)
             for para in doc.original.paragraphs:
                 if not para.id.startswith(doc.id):
                     para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
+            _language_notes(doc, settings, specs)
             docs.append(doc)
         except DocumentError as exc:
             _fail(res, "clean", exc)
@@ -209,13 +242,20 @@ def process_chunk(items: list[WorkItem], settings: Settings,
 
     want = set(settings.stages)
     source_is_fr = lambda d: d.original.lang == "fr"  # noqa: E731 - only French is translated
-    run("analyse", "analyse" in want and "nlp-fr" in specs,
-        lambda ds: analyse.analyse_original(ds, _engine(specs["nlp-fr"], "nlp-fr")), source_is_fr)
+
+    def analyse_originals(ds: list[Document]) -> None:
+        for lang, key in ANALYSED_LANGS.items():  # each language with its own model
+            group = [d for d in ds if d.original.lang == lang]
+            if group:
+                analyse.analyse_original(group, bounded(_engine(specs[key], key)))
+
+    run("analyse", "analyse" in want and "nlp-fr" in specs, analyse_originals,
+        lambda d: ANALYSED_LANGS.get(d.original.lang) in specs)
     run("translate", "translate" in want,
         lambda ds: translate.translate(ds, _engine(specs["mt"], "mt"), _cache(settings)),
         source_is_fr)
     run("analyse-en", "translate" in want and "nlp-en" in specs,
-        lambda ds: analyse.analyse_translation(ds, _engine(specs["nlp-en"], "nlp-en")),
+        lambda ds: analyse.analyse_translation(ds, bounded(_engine(specs["nlp-en"], "nlp-en"))),
         lambda d: d.translation is not None)
     run("link", "link" in want, lambda ds: [link.link(d) for d in ds] and None)
     run_info = run_info_for()
@@ -235,6 +275,19 @@ def process_chunk(items: list[WorkItem], settings: Settings,
         r.engines = [f"{a.ident} {a.version}" for a in d.apps]
         r.applications = [asdict(a) for a in d.apps]
     return [results[it.id] for it in items]
+
+
+def _language_notes(doc: Document, settings: Settings, specs: dict[str, EngineSpec]) -> None:
+    """Say what a non-French original gets: no translation; analysis only with a model."""
+    lang = doc.original.lang
+    if lang == "fr":
+        return
+    if "translate" in settings.stages:
+        doc.notes.append(Note("not-translated", f"the article is in {lang}, not French: "
+                                                "kept as it is, not translated"))
+    if "analyse" in settings.stages and ANALYSED_LANGS.get(lang) not in specs:
+        doc.notes.append(Note("not-analysed", f"no analysis model for {lang}: kept as text "
+                                              "only (no sentences, tokens or entities)"))
 
 
 def run_info_for() -> Any:
@@ -306,9 +359,29 @@ def decide_jobs(settings: Settings, n_todo: int) -> int:
 
 
 def run(settings: Settings) -> RunReport:
-    """Process the inputs into settings.output; see the module docstring."""
+    """Process the inputs into settings.output; see the module docstring.
+
+    The output folder is locked for the run (a second run into it is refused, exit 2),
+    and temporary files a killed run left there are removed first.
+    """
+    for stage in settings.stages:
+        if stage not in STAGES:
+            raise ConfigError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    out = safe_output_dir(settings.output)
+    try:
+        with output_lock(out) as locked:
+            if locked:
+                sweep_temp_files(out)
+                if settings.cache_dir is not None:
+                    sweep_temp_files(settings.cache_dir)
+            return _run(settings)
+    except OutputBusy as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _run(settings: Settings) -> RunReport:
     from pipeline import tei
-    from pipeline.ingest import discover, make_ids
+    from pipeline.ingest import discover, file_sha256, make_ids
 
     started = time.perf_counter()
     for stage in settings.stages:
@@ -332,7 +405,12 @@ def run(settings: Settings) -> RunReport:
     for p in paths:
         doc_id = ids[p]
         out_path = tei_dir / f"{doc_id}.xml"
-        digest = _sha256_file(p) or ""
+        if out_path.parent != tei_dir or not doc_id.startswith("art-"):  # ids are slugs
+            raise ConfigError(f"internal: id {doc_id!r} would leave {tei_dir}")
+        try:
+            digest = file_sha256(p)  # streamed: bounded memory whatever the file's size
+        except OSError:
+            digest = ""  # unreadable: read_source reports it
         dup = seen_hashes.setdefault(digest, doc_id) if digest else None
         item = WorkItem(str(p), doc_id, str(out_path), dup if dup != doc_id else None)
         entry = docs_manifest.get(doc_id, {})
@@ -378,9 +456,10 @@ def run(settings: Settings) -> RunReport:
 
     jobs = decide_jobs(settings, len(todo))
     if jobs == 1:
+        loaded_before = set(_LOAD_TIMES)  # engines an earlier run in this process loaded
         for chunk in _chunks(todo, settings.chunk_size):
             absorb(process_chunk(chunk, settings, on_stage))
-        load_seconds.update(_LOAD_TIMES)
+        load_seconds.update({k: v for k, v in _LOAD_TIMES.items() if k not in loaded_before})
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(_worker_chunk, c, settings)
@@ -396,6 +475,12 @@ def run(settings: Settings) -> RunReport:
         bar.close()
 
     ordered = [results[ids[p]] for p in paths]
+    for r in ordered:  # a document that fails now leaves no output of an earlier run behind
+        stale = tei_dir / f"{r.id}.xml"
+        if r.status == "failed" and stale.is_file() and not stale.is_symlink():
+            stale.unlink()
+            if r.error:
+                r.error["message"] += f" (its earlier output tei/{stale.name} was removed)"
     good = [Path(r.output) for r in ordered if r.status in ("ok", "skipped") and r.output]
     corpus_path = out / "corpus.xml"
     changed = bool(todo) or not corpus_path.exists() or manifest.get("corpus_inputs") != [
@@ -462,4 +547,6 @@ def _load_json(path: Path) -> dict[str, Any]:
 
 def _save_json(path: Path, data: dict[str, Any]) -> None:
     safe_output_dir(path.parent)
-    atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
+    # Key order is kept (no sort_keys): what a skipped document brings back from the
+    # manifest (its applications' extra fields...) must be what a fresh run makes.
+    atomic_write_bytes(path, json.dumps(data, indent=1).encode())

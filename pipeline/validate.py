@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -56,7 +57,7 @@ class _Item:
     """One file to check: the tree we checked and the file the schema validator reads."""
 
     label: str  # the path as the caller gave it
-    tree: etree._ElementTree
+    tree: etree._ElementTree | None  # kept only for a resolved shell (to map lines back)
     file: Path  # the file itself, or its resolved copy
     resolved: bool
 
@@ -73,38 +74,107 @@ def schema_engine(engine: str = "auto") -> str:
 
 
 def validate(
-    paths: Sequence[Path | str], *, schema: Path = DEFAULT_SCHEMA, engine: str = "auto"
+    paths: Sequence[Path | str],
+    *,
+    schema: Path = DEFAULT_SCHEMA,
+    engine: str = "auto",
+    known_valid: Iterable[Path | str] = (),
 ) -> list[Problem]:
-    """Problems of all files, in the order of ``paths``; an empty list means all is valid."""
+    """Problems of all files, in the order of ``paths``; an empty list means all is valid.
+
+    Files are checked one at a time (memory stays flat on large corpora). A corpus root is
+    schema-checked as a shell (its header with its first article included: tei_all refuses
+    an unresolved include), every article it includes is checked on its own, and ids are
+    compared across all of them. ``known_valid``: articles already checked unchanged (the
+    runner's cache) whose schema check is skipped; their ids are still compared.
+    """
     engine = schema_engine(engine)
     problems: list[Problem] = []
-    items: list[_Item] = []
     labels = {_norm(p): str(p) for p in paths}
-    covered: set[str] = set()  # files a resolved corpus holds: the schema sees them there
+    skip = {_norm(p) for p in known_valid}
+    items: list[_Item] = []
+    queued: set[str] = set()
+    corpora: list[tuple[Path, etree._ElementTree]] = []
     with tempfile.TemporaryDirectory(prefix="tei-validate-") as tmp:
-        for i, path in enumerate(paths):
+        for path in paths:
             tree = _parse(Path(path), problems)
             if tree is None:
                 continue
-            item = _Item(str(path), tree, Path(path), False)
             if tree.getroot().find(f".//{XI_INCLUDE}") is not None:
-                resolved = _resolve(Path(path), problems)
-                if resolved is None:
-                    continue
-                copy = Path(tmp) / f"resolved-{i}.xml"
-                copy.write_bytes(etree.tostring(resolved, encoding="UTF-8", xml_declaration=True))
-                item = _Item(str(path), resolved, copy, True)
-                covered |= _included_files(tree, Path(path))
-            problems += check_links(item.tree, item.label, labels, corpus=item.resolved)
-            items.append(item)
-        # An article given alone and inside a corpus is validated once, in the corpus: the
-        # TEI pattern is the same there, and its problems map back to the article's lines.
-        items = [it for it in items if it.resolved or _norm(it.file) not in covered]
+                corpora.append((Path(path), tree))
+                continue
+            problems += check_links(tree, str(path), labels)
+            if _norm(path) not in skip and _norm(path) not in queued:
+                queued.add(_norm(path))
+                items.append(_Item(str(path), None, Path(path), False))
+        for n, (path, tree) in enumerate(corpora):
+            problems += _check_corpus(path, tree, labels, problems)
+            shell = _shell(path, tree, Path(tmp) / f"shell-{n}.xml", problems)
+            if shell is not None:
+                items.append(shell)
+            for member in _included_files(tree, path):
+                if member not in skip and member not in queued and os.path.exists(member):
+                    queued.add(member)
+                    items.append(_Item(labels.get(member, member), None, Path(member), False))
         if engine == "jing":
             problems += _jing(items, schema, labels)
         elif engine == "lxml":
             problems += _lxml(items, schema)
-    return list(dict.fromkeys(problems))  # links: an article checked alone and in the corpus
+    return list(dict.fromkeys(problems))  # an article checked alone and in the corpus
+
+
+def _check_corpus(path: Path, tree: etree._ElementTree, labels: dict[str, str],
+                  problems: list[Problem]) -> list[Problem]:
+    """Includes that resolve, ids unique across the corpus, header pointers that resolve."""
+    found: list[Problem] = []
+    root = tree.getroot()
+    ids: dict[str, tuple[str, int | None, int]] = {}
+    header_ids = {el.get(XML_ID) for el in root.iter("*") if el.get(XML_ID)}
+    for n, el in enumerate(root.iter(XI_INCLUDE)):
+        href = el.get("href", "")
+        member = _norm(os.path.join(os.path.dirname(_norm(path)), href))
+        if not href or not os.path.exists(member):
+            found.append(Problem(str(path), el.sourceline,
+                                 f"XInclude: {href!r} does not exist", "links"))
+            continue
+        label = labels.get(member, member)
+        try:
+            for _, item in etree.iterparse(member, events=("start",), huge_tree=True,
+                                           resolve_entities=False, no_network=True):
+                ident = item.get(XML_ID)
+                if ident is None:
+                    continue
+                first = ids.setdefault(ident, (label, item.sourceline, n))
+                if first != (label, item.sourceline, n):
+                    message = f"xml:id {ident!r} repeats (first at {first[0]}:{first[1]})"
+                    found.append(Problem(label, item.sourceline, message, "links"))
+        except etree.XMLSyntaxError as exc:
+            found.append(Problem(label, exc.lineno or None, f"XInclude: {exc}", "wellformed"))
+    for el in root.iter("*"):
+        if el.tag == XI_INCLUDE:
+            continue
+        for attr in POINTER_ATTRS:
+            for target in (el.get(attr) or "").split():
+                if target.startswith("#") and target[1:] not in header_ids | ids.keys():
+                    message = f"@{attr} {target!r} points to no xml:id in the corpus"
+                    found.append(Problem(str(path), el.sourceline, message, "links"))
+    return found
+
+
+def _shell(path: Path, tree: etree._ElementTree, copy: Path,
+           problems: list[Problem]) -> _Item | None:
+    """The corpus root with only its first include, resolved: what tei_all can check."""
+    shell = etree.fromstring(etree.tostring(tree), base_url=str(path.resolve()))
+    includes = list(shell.iter(XI_INCLUDE))
+    for el in includes[1:]:
+        el.getparent().remove(el)
+    resolved = etree.ElementTree(shell)
+    try:
+        resolved.xinclude()
+    except (etree.XIncludeError, etree.XMLSyntaxError):
+        return None  # _check_corpus has reported the missing or broken file
+    copy.write_bytes(etree.tostring(resolved, encoding="UTF-8", xml_declaration=True))
+    return _Item(str(path), resolved, copy, True)
 
 
 def _norm(path: Path | str) -> str:
@@ -142,23 +212,6 @@ def _parse(path: Path, problems: list[Problem]) -> etree._ElementTree | None:
 
 def _recovering_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, recover=True)
-
-
-def _resolve(path: Path, problems: list[Problem]) -> etree._ElementTree | None:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-    tree = etree.parse(str(path), parser)
-    try:
-        tree.xinclude()
-    except etree.XIncludeError as exc:
-        for e in list(exc.error_log) or [exc]:
-            line = getattr(e, "line", None)
-            message = f"XInclude: {getattr(e, 'message', None) or exc}"
-            problems.append(Problem(str(path), line, message, "links"))
-        return None
-    except etree.XMLSyntaxError as exc:  # an included file that is not well-formed
-        problems.append(Problem(str(path), None, f"XInclude: {exc}", "wellformed"))
-        return None
-    return tree
 
 
 def _where(el: etree._Element, default: str, labels: dict[str, str]) -> str:
@@ -209,20 +262,32 @@ def check_links(
 _JING_LINE = re.compile(r":(\d+):(\d+): (error|fatal|warning): (.*)")
 
 
+JING_CHUNK = 250  # files per jing call: bounds its memory; two calls run at once
+
+
+def _jing_call(files: list[str], schema: Path) -> tuple[int, str, str]:
+    try:
+        proc = subprocess.run(["jing", str(schema), *files], capture_output=True, text=True,
+                              timeout=JING_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return -1, "", f"jing did not run: {exc}"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def _jing(items: list[_Item], schema: Path, labels: dict[str, str]) -> list[Problem]:
     if not items:
         return []
     by_file = {os.path.abspath(it.file): it for it in items}
-    command = ["jing", str(schema), *by_file]
-    try:
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=JING_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return [Problem(str(schema), None, f"jing did not run: {exc}", "schema")]
+    names = list(by_file)
+    chunks = [names[i : i + JING_CHUNK] for i in range(0, len(names), JING_CHUNK)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda c: _jing_call(c, schema), chunks))
+    returncode = max(r[0] for r in runs) if all(r[0] >= 0 for r in runs) else -1
+    stdout = "\n".join(r[1] for r in runs)
+    stderr = "\n".join(r[2] for r in runs)
     problems: list[Problem] = []
     lines_by_item: dict[str, list[tuple[int, str]]] = {}
-    for line in proc.stdout.splitlines():
+    for line in stdout.splitlines():
         # the file name may hold colons: match the files we gave, longest first
         for name in sorted(by_file, key=len, reverse=True):
             if line.startswith(name + ":"):
@@ -236,9 +301,9 @@ def _jing(items: list[_Item], schema: Path, labels: dict[str, str]) -> list[Prob
             problems += _resolved_problems(it, found, labels)
         else:
             problems += [Problem(it.label, line, msg, "schema") for line, msg in found]
-    if proc.returncode != 0 and not problems:
-        noise = [x for x in proc.stderr.splitlines() if not x.startswith("[warning]")]
-        detail = " ".join(noise + proc.stdout.splitlines())[:500] or f"exit {proc.returncode}"
+    if returncode != 0 and not problems:
+        noise = [x for x in stderr.splitlines() if x and not x.startswith("[warning]")]
+        detail = " ".join(noise + stdout.splitlines())[:500] or f"exit {returncode}"
         problems.append(Problem(str(schema), None, f"jing failed: {detail}", "schema"))
     return problems
 
@@ -272,7 +337,8 @@ def _lxml(items: list[_Item], schema: Path) -> list[Problem]:
     rng = _relaxng(str(Path(schema).resolve()))
     problems = []
     for it in items:
-        if rng.validate(it.tree):
+        tree = it.tree if it.tree is not None else etree.parse(str(it.file), _recovering_parser())
+        if rng.validate(tree):
             continue
         for e in rng.error_log:
             if it.resolved:
