@@ -501,9 +501,19 @@ def _run(settings: Settings) -> RunReport:
             from pipeline.validate import validate
 
             t0 = time.perf_counter()
-            problems = validate(good + ([corpus_path] if corpus_path.exists() else []))
+            # Articles validated before and unchanged since are not schema-checked again.
+            shas = {r.output: r.output_sha256 for r in ordered if r.output}
+            before: dict[str, str] = manifest.get("valid_files", {})
+            known = [p for p in good if before.get(str(p)) == shas.get(str(p))]
+            fresh = [p for p in good if p not in known]
+            problems = validate(fresh + ([corpus_path] if corpus_path.exists() else []),
+                                known_valid=known)
             stage_seconds["validate"] = round(time.perf_counter() - t0, 4)
+            bad = {p.path for p in problems}
+            manifest["valid_files"] = {str(p): shas[str(p)] for p in good
+                                       if str(p) not in bad and shas.get(str(p))}
             validation = {"state": state, "files": len(good) + 1,
+                          "schema_checked": len(fresh) + 1,
                           "problems": [asdict(p) for p in problems]}
         manifest["validation"] = validation
     _save_json(manifest_path, manifest)

@@ -120,3 +120,23 @@ def test_stage_selection_runs_only_what_is_asked(tmp_path: Path, seeds_dir: Path
     tei = (out / "tei" / "art-000_c32396ffb3fd2beb.xml").read_text(encoding="utf-8")
     assert 'type="translation"' not in tei and "<w " not in tei
     assert main(["run", str(seeds_dir), "-o", str(out), "--stages", "clean,teleport"]) == 2
+
+
+@needs_apertium
+def test_one_changed_article_is_the_only_one_recomputed_and_revalidated(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for name in ("002_c4caf1a168c1a9ad.txt", "004_8cab881343aabe4f.txt"):
+        shutil.copy(seeds_dir / name, inp / name)
+    out = tmp_path / "out"
+    assert main(["run", str(inp), "-o", str(out), "-q"]) == 0
+    with (inp / "002_c4caf1a168c1a9ad.txt").open("a", encoding="utf-8") as fh:
+        fh.write("\n\nLe Pentagone a publié un nouveau communiqué vendredi soir.\n")
+    assert main(["run", str(inp), "-o", str(out), "-q"]) == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    status = {d["id"]: d["status"] for d in data["documents"]}
+    assert status == {"art-002_c4caf1a168c1a9ad": "ok", "art-004_8cab881343aabe4f": "skipped"}
+    # the changed article and the corpus shell, not the unchanged article
+    assert data["validation"]["schema_checked"] == 2 and data["validation"]["problems"] == []
