@@ -56,6 +56,12 @@ run: setup
 export: run
 	$(PY) -m pipeline export --format all --lang both $(OUT)/tei -o $(OUT)/exports
 
+# Benchmark: printed tables (also $(OUT)/bench/results.md and results.json), not timed tests.
+# Default: 100 and 1,000 articles of ~280 words (~20 min on 2 cores). Other sizes:
+#   make bench BENCH_ARGS="--sizes 100,1000,5000"   (--quick: a 12-article smoke run)
+bench: setup
+	$(PY) tools/bench.py -o $(OUT)/bench $(BENCH_ARGS)
+
 test: setup
 	$(VENV)/bin/ruff check pipeline tests tools
 	$(PY) -m pytest -q
