@@ -16,7 +16,7 @@ export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 
 # Debian packages: Apertium (MT), jing (fast TEI validation), chromium (view test).
 APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa jing chromium
 
-.PHONY: all setup system run test lint export view bench clean-output lock
+.PHONY: all setup system run test lint export bench clean-output lock
 
 all: setup run
 
