@@ -76,6 +76,14 @@ class DocResult:
 
 _ENGINES: dict[str, Any] = {}
 _LOAD_TIMES: dict[str, float] = {}
+#: Threads an MT engine may use in this process (None: its own default). Worker processes
+#: get 1: with one worker per core, engine threads on top only compete for the cores.
+_MT_THREADS: int | None = None
+
+
+def _init_worker(mt_threads: int) -> None:
+    global _MT_THREADS
+    _MT_THREADS = mt_threads
 
 
 def _engine(spec: EngineSpec, key: str) -> Any:
@@ -83,6 +91,8 @@ def _engine(spec: EngineSpec, key: str) -> Any:
     if key not in _ENGINES:
         t0 = time.perf_counter()
         _ENGINES[key] = spec.factory()
+        if key == "mt" and _MT_THREADS is not None and hasattr(_ENGINES[key], "workers"):
+            _ENGINES[key].workers = _MT_THREADS
         _LOAD_TIMES[key] = round(time.perf_counter() - t0, 3)
     return _ENGINES[key]
 
@@ -461,7 +471,8 @@ def _run(settings: Settings) -> RunReport:
             absorb(process_chunk(chunk, settings, on_stage))
         load_seconds.update({k: v for k, v in _LOAD_TIMES.items() if k not in loaded_before})
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(1,)) as pool:
             futures = [pool.submit(_worker_chunk, c, settings)
                        for c in _chunks(todo, settings.chunk_size)]
             for fut in futures:

@@ -3,6 +3,10 @@ order, whatever characters the sentences hold; and the pieces that need no Apert
 
 from __future__ import annotations
 
+import random
+import re
+from pathlib import Path
+
 import pytest
 
 from pipeline.engines import apertium
@@ -97,21 +101,117 @@ def test_blank_and_whitespace_sentences_keep_their_place() -> None:
 
 
 @needs_apertium
-def test_a_misaligned_output_is_retried_in_halves(monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = apertium.ApertiumTranslator(workers=1)
-    real = apertium.run_chain
+@pytest.mark.parametrize("persistent", [True, False])
+def test_a_misaligned_output_is_retried_in_halves(monkeypatch: pytest.MonkeyPatch,
+                                                  persistent: bool) -> None:
+    engine = apertium.ApertiumTranslator(workers=1, persistent=persistent)
+    real = engine._run
     calls = []
 
-    def flaky(chain: list[str], data: str, **kw: bool) -> str:
+    def flaky(data: str) -> str:
         calls.append(data.count(apertium.SEPARATOR) + 1)
-        out = real(chain, data, **kw)
+        out = real(data)
         return out.replace("\n\n", "\n", 1) if len(calls) == 1 else out  # drop one separator
 
-    monkeypatch.setattr(apertium, "run_chain", flaky)
+    monkeypatch.setattr(engine, "_run", flaky)
     src = ["Bonjour.", "Bagdad est la capitale de l'Irak.", "Les États-Unis.", "Merci."]
     out = engine.translate(src)
     assert len(out) == 4 and engine.retries == 1 and calls[0] == 4
     assert "Baghdad" in out[1] and "United States" in out[2]
+    engine.close()
+
+
+# ---------------------------------------------------------------- long-lived processes
+
+
+def seed_sentences() -> list[str]:
+    """Sentences of the seed articles (a rough split: enough to exercise the tagger)."""
+    sents = []
+    for path in sorted((Path(__file__).parent.parent / "seeds").glob("*.txt")):
+        for para in path.read_text(encoding="utf-8").split("\n\n"):
+            for s in re.split(r"(?<=[.!?»])\s+(?=[A-ZÀ-Ý«\"])", para.strip()):
+                if len(s.split()) >= 3:
+                    sents.append(s)
+    return sents
+
+
+def test_a_server_answers_block_by_block_and_times_out() -> None:
+    echo = apertium.ModeServer("echo", "cat")
+    assert echo.request(b"abc") == b"abc"
+    assert echo.request(b"a\0b\n" * 20000) == b"a b\n" * 20000  # bigger than a pipe buffer
+    assert echo.requests == 2
+    echo.close()
+    assert echo.proc.poll() is not None
+    mute = apertium.ModeServer("mute", "cat > /dev/null")
+    with pytest.raises(TimeoutError):
+        mute.request(b"abc", timeout=0.3)
+    assert mute.proc.poll() is not None and not mute.alive()
+    dead = apertium.ModeServer("dead", "echo broken >&2; exit 3")
+    with pytest.raises(RuntimeError, match=r"exited.*broken"):
+        dead.request(b"abc", timeout=10)
+
+
+@needs_apertium
+def test_mode_segments_restart_the_stateful_programs() -> None:
+    mode = apertium._modes()["fr-es"]
+    segments = apertium.mode_segments(mode)
+    assert segments is not None
+    assert [kind for kind, _ in segments] == ["serve", "spawn", "serve"]
+    assert segments[1][1].startswith("apertium-tagger") and " -z" not in segments[1][1]
+    assert " -z" in segments[0][1] and " -z" in segments[2][1]
+
+
+@needs_apertium
+def test_long_lived_processes_translate_as_one_call_per_batch() -> None:
+    sents = seed_sentences()
+    assert len(sents) > 100
+    random.Random(1).shuffle(sents)
+    fresh = apertium.ApertiumTranslator(workers=2, persistent=False)
+    kept = apertium.ApertiumTranslator(workers=2, persistent=True)
+    assert kept.persistent
+    batches = [sents[i : i + 10] for i in range(0, len(sents), 10)]
+    expected = [t for b in batches for t in fresh.translate(b)]
+    # the same batches twice, then all at once: earlier batches never change later ones
+    # (within one batch the tagger reads on from sentence to sentence, on either path)
+    for _ in range(2):
+        assert [t for b in batches for t in kept.translate(b)] == expected
+    assert kept.translate(sents) == fresh.translate(sents)
+    assert kept.server_failures == 0
+    chains = list(kept._idle)
+    assert chains and all(s.requests > 0 for c in chains for s in c.servers)
+    kept.close()
+    assert all(s.proc.poll() is not None for c in chains for s in c.servers)
+    assert not kept._idle
+
+
+@needs_apertium
+def test_a_failing_server_falls_back_and_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
+    src = ["Bonjour.", "Bagdad est la capitale de l'Irak.", "Les États-Unis."]
+    engine = apertium.ApertiumTranslator(workers=1)
+    good = engine.translate(src)
+    first = engine._idle[0]
+    first.kill()  # died while idle: replaced without a failure
+    assert engine.translate(src) == good and engine.server_failures == 0
+    assert engine._idle[0] is not first
+    real = apertium.ModeServer.request
+    failures = {"left": 1}
+
+    def broken(self: apertium.ModeServer, data: bytes, timeout: float | None = None) -> bytes:
+        if failures["left"]:
+            failures["left"] -= 1
+            self.kill()
+            raise RuntimeError("out of step")
+        return real(self, data, timeout)
+
+    monkeypatch.setattr(apertium.ModeServer, "request", broken)
+    assert engine.translate(src) == good  # the per-batch path took over
+    assert engine.server_failures == 1 and engine.persistent
+    assert engine.translate(src) == good and engine.server_failures == 1  # a new chain
+    failures["left"] = 10**6  # null-flush never works: back to one call per batch for good
+    for _ in range(apertium.MAX_SERVER_FAILURES):
+        assert engine.translate(src) == good
+    assert not engine.persistent and "out of step" in engine.last_server_error
+    engine.close()
 
 
 @needs_apertium

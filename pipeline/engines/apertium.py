@@ -49,16 +49,39 @@ once (stdout of one into stdin of the other, :func:`run_chain` with ``piped=True
 faster on 2 cores (es 3.31 s piped, 3.15 s one after the other, for 1120 sentences; ca 7.15
 against 6.99 s), so the modes run one after the other (``PIPED``); tools/eval_pivots.py
 times both, to re-check on a machine with more cores.
+
+Long-lived processes. Starting a mode costs ~0.35 s (its ten programs load their
+transducers), ~0.7 s per batch for the chain: 1.34-1.46x the direct engine on the bench's
+sentences. So each mode's programs are started once and kept (:class:`ModeServer`), in
+Apertium's null-flush mode: every program is given ``-z`` and flushes its output at each NUL
+byte, so one process serves one batch after the other: the batch goes in followed by
+``\0`` and its translation comes back followed by ``\0``. The ``apertium`` script itself
+cannot serve this way (checked with Apertium 3.8.3): its txt deformatter and reformatter
+(apertium-destxt, apertium-retxt) keep reading to end of file, and its gawk wrapper
+(``RS="\0|\n"``) holds back a block until the next one arrives. So the mode's programs run
+as ``apertium-wblank-mode -z MODE`` writes them (what ``apertium -z`` runs inside), and
+destxt/retxt (tiny, ~5 ms to start) still run once per batch around them, exactly as in
+``apertium -u MODE``: the output is byte for byte the per-batch one
+(tests/test_apertium.py checks it on the seeds' sentences; the HMM tagger starts afresh at
+each NUL, so earlier batches do not change later ones). Each thread takes a chain of
+servers from a pool; a batch that times out (:data:`REQUEST_TIMEOUT`) or comes back
+malformed kills its chain (restarted on the next batch) and is run the per-batch way;
+after :data:`MAX_SERVER_FAILURES` failures the engine stays on the per-batch path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import selectors
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
+import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -84,7 +107,12 @@ DEBIAN_PACKAGES = {
 PROTOCOL = "2"
 PIPED = False  # run a chain's modes at once: no faster on 2 cores (module docstring)
 BATCH_SIZE = 200  # sentences per Apertium call: amortises its start-up (~0.3 s a mode)
+INTERLEAVE = False  # deal sentences out to the threads' batches in turn (see translate()):
+# measured on 1,501 sentences: no clear gain (noise of +-15 %), and it changes the batches
 SEPARATOR = "\n\n"  # an empty line between sentences: words never cross it
+PERSISTENT = True  # keep each mode's programs running, null-flush mode (module docstring)
+REQUEST_TIMEOUT = 60.0  # seconds for one batch through one mode, plus 1 s per 2 KB of input
+MAX_SERVER_FAILURES = 3  # then the engine goes back to one `apertium` call per batch
 
 # Line breaks other than "\n" and control characters would end or corrupt a line inside
 # Apertium (or in Python's view of it): they become spaces.
@@ -203,6 +231,230 @@ def run_chain(chain: list[str], data: str, *, marks: bool = False, piped: bool =
             err.close()
 
 
+_LOCALE: dict[str, str] = {}
+
+
+def _utf8_env() -> dict[str, str]:
+    """The environment the ``apertium`` script gives its programs: a UTF-8 LC_CTYPE."""
+    if "LC_CTYPE" not in _LOCALE:
+        proc = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False)
+        names = [n for n in proc.stdout.split() if re.search(r"utf[.-]*8", n, re.I)]
+        _LOCALE["LC_CTYPE"] = names[0] if names else "C.UTF-8"
+    return {**os.environ, "LC_CTYPE": _LOCALE["LC_CTYPE"]}
+
+
+def _filter(cmd: list[str], data: bytes) -> bytes:
+    proc = subprocess.run(cmd, input=data, capture_output=True, check=False, env=_utf8_env())
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()[:300]
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err}")
+    return proc.stdout
+
+
+#: Programs that carry state from one NUL-delimited block to the next: the HMM tagger
+#: (measured: 1-2 of 131 seed sentences tagged differently after another batch; the
+#: Viterbi scores run on across the NUL); Constraint Grammar, untested, treated alike.
+#: These start afresh for every batch (~10 ms), as in ``apertium -u MODE``.
+STATEFUL = ("apertium-tagger", "cg-proc")
+
+
+def mode_segments(mode_file: Path) -> list[tuple[str, str]] | None:
+    """The mode's programs as ``apertium -z`` would run them, cut around :data:`STATEFUL`
+    ones: ("serve", null-flush script) for each run of stateless programs, ("spawn", plain
+    script) for each stateful program; None when Apertium cannot tell (no wblank-mode)."""
+    if shutil.which("apertium-wblank-mode") is None or shutil.which("bash") is None:
+        return None
+    scripts = []
+    for flags in (["-z"], []):
+        proc = subprocess.run(["apertium-wblank-mode", *flags, str(mode_file)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not proc.stdout.strip():
+            return None
+        scripts.append([part.strip() for part in proc.stdout.strip().split(" | ")])
+    flushing, plain = scripts
+    if len(flushing) != len(plain) or any("|" in part for part in flushing + plain):
+        return None
+    segments: list[tuple[str, str]] = []
+    run: list[str] = []
+    for z_part, part in zip(flushing, plain, strict=True):
+        if part.split()[0] in STATEFUL:
+            if run:
+                segments.append(("serve", " | ".join(run)))
+                run = []
+            segments.append(("spawn", part))
+        else:
+            run.append(z_part)
+    if run:
+        segments.append(("serve", " | ".join(run)))
+    return segments
+
+
+def _script_args(script: str, *, marks: bool = False) -> list[str]:
+    """A mode script run by bash: $1 the generator's option (-g marks unknown words, -n not),
+    $2 the tagger's (none), as the ``apertium`` script passes them."""
+    return ["bash", "-c", script, "apertium-mode", "-g" if marks else "-n", ""]
+
+
+class ModeServer:
+    """One Apertium mode kept running in null-flush mode: a block in, its output back.
+
+    :meth:`request` takes deformatted text (apertium-destxt's output) and returns the mode's
+    output, as ``apertium -u MODE`` would pass it to apertium-retxt. Raises RuntimeError or
+    TimeoutError when the programs die, hang or answer out of step; the server is then dead
+    (:meth:`kill`) and must not be used again.
+    """
+
+    def __init__(self, mode: str, script: str, *, marks: bool = False) -> None:
+        self.mode = mode
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            _script_args(script, marks=marks),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
+            env=_utf8_env(), start_new_session=True,  # its own group: killed all together
+        )
+        self.owner = os.getpid()
+        self.requests = 0
+        os.set_blocking(self.proc.stdin.fileno(), False)  # type: ignore[union-attr]
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.proc.poll() is None
+
+    def request(self, data: bytes, timeout: float | None = None) -> bytes:
+        if not self.alive():
+            raise RuntimeError(f"Apertium {self.mode} server is not running")
+        if timeout is None:
+            timeout = REQUEST_TIMEOUT + len(data) / 2000
+        payload = memoryview(data.replace(b"\0", b" ") + b"\0")
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        deadline = time.monotonic() + timeout
+        out = bytearray()
+        sent = 0
+        with selectors.DefaultSelector() as sel:
+            sel.register(stdout, selectors.EVENT_READ)
+            sel.register(stdin, selectors.EVENT_WRITE)
+            writing = True
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    raise TimeoutError(f"Apertium {self.mode} gave no answer in {timeout:.0f} s")
+                for key, _ in sel.select(left):
+                    if key.fileobj is stdin:
+                        try:
+                            sent += os.write(stdin.fileno(), payload[sent : sent + 65536])
+                        except (BrokenPipeError, BlockingIOError):
+                            if self.proc.poll() is not None:
+                                raise RuntimeError(self._died()) from None
+                            continue
+                        if sent == len(payload):
+                            sel.unregister(stdin)
+                            writing = False
+                        continue
+                    chunk = os.read(stdout.fileno(), 65536)
+                    if not chunk:
+                        raise RuntimeError(self._died())
+                    out += chunk
+                    if out.endswith(b"\0"):
+                        if writing or out.count(b"\0") != 1:
+                            self.kill()  # an answer to something else: out of step
+                            raise RuntimeError(f"Apertium {self.mode}: unexpected NUL in output")
+                        self.requests += 1
+                        return bytes(out[:-1])
+
+    def _died(self) -> str:
+        self.kill(close_files=False)
+        try:
+            self.err.seek(0)
+            text = self.err.read().decode("utf-8", "replace").strip()[:300]
+        except (OSError, ValueError):
+            text = ""
+        self._close_files()
+        return f"Apertium {self.mode} server exited ({self.proc.returncode}): {text}"
+
+    def kill(self, *, close_files: bool = True) -> None:
+        if self.owner != os.getpid():
+            return  # a forked copy: the processes belong to the parent
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+        self.proc.wait()
+        if close_files:
+            self._close_files()
+
+    def close(self, wait: float = 5.0) -> None:
+        """End of input: the programs finish and exit; killed if they do not in time."""
+        if self.owner != os.getpid():
+            return
+        try:
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def _close_files(self) -> None:
+        for f in (self.proc.stdin, self.proc.stdout, self.err):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+
+
+class ServerChain:
+    """A chain's modes, each as ``apertium -u MODE`` runs it: destxt, the mode's programs
+    (long-lived :class:`ModeServer`s, stateful ones started per batch), retxt."""
+
+    def __init__(self, modes: list[str], segments: list[list[tuple[str, str]]]) -> None:
+        self.steps: list[list[ModeServer | list[str]]] = []
+        self.servers: list[ModeServer] = []
+        try:
+            for mode, parts in zip(modes, segments, strict=True):
+                steps: list[ModeServer | list[str]] = []
+                for kind, script in parts:
+                    if kind == "serve":
+                        server = ModeServer(mode, script)
+                        self.servers.append(server)
+                        steps.append(server)
+                    else:
+                        steps.append(_script_args(script))
+                self.steps.append(steps)
+        except BaseException:
+            self.kill()
+            raise
+
+    def alive(self) -> bool:
+        return all(s.alive() for s in self.servers)
+
+    def run(self, data: str) -> str:
+        raw = data.encode("utf-8")
+        for steps in self.steps:
+            raw = _filter(["apertium-destxt"], raw)
+            for step in steps:
+                raw = step.request(raw) if isinstance(step, ModeServer) else _filter(step, raw)
+            raw = _filter(["apertium-retxt"], raw)
+        return raw.decode("utf-8", "replace")
+
+    def kill(self) -> None:
+        for s in self.servers:
+            s.kill()
+
+    def close(self) -> None:
+        for s in self.servers:
+            s.close()
+
+
+def _close_chains(chains: list[ServerChain]) -> None:
+    while chains:
+        chains.pop().close()
+
+
 def split_lines(out: str, n: int) -> list[str] | None:
     """The n sentences of an output made with :data:`SEPARATOR`; None if it does not fit."""
     if out.endswith("\n"):
@@ -216,7 +468,8 @@ def split_lines(out: str, n: int) -> list[str] | None:
 class ApertiumTranslator:
     name = "apertium"
 
-    def __init__(self, pivot: str | None = None, *, workers: int = 2) -> None:
+    def __init__(self, pivot: str | None = None, *, workers: int = 2,
+                 persistent: bool | None = None) -> None:
         chosen = pivot or available_pivot()
         if chosen is None or chosen not in PIVOTS:
             raise ConfigError(
@@ -235,9 +488,27 @@ class ApertiumTranslator:
         self.version = _dpkg_version("apertium")
         self.packages = {p: _dpkg_version(p) for p in DEBIAN_PACKAGES.get(self.pivot, [])}
         self.retries = 0  # batches whose output did not fit and were split
+        self._sha256: str | None = None
+        self._fingerprint: str | None = None
+        # Long-lived processes (module docstring): idle chains, one per thread at most.
+        segments = [mode_segments(m) for m in self.mode_files]
+        self.segments: list[list[tuple[str, str]]] = [s for s in segments if s]
+        use = PERSISTENT if persistent is None else persistent
+        self.persistent = use and len(self.segments) == len(self.chain)
+        self.server_failures = 0  # batches the servers failed (run the per-batch way)
+        self.last_server_error = ""
+        self._idle: list[ServerChain] = []
+        self._lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, _close_chains, self._idle)
 
     def _data_sha256(self) -> str:
-        """Checksum of the compiled language data each mode uses (files named in the .mode)."""
+        """Checksum of the compiled language data each mode uses (files named in the .mode);
+        computed once per engine (the translate stage asks for it for every document)."""
+        if self._sha256 is None:
+            self._sha256 = self._hash_data()
+        return self._sha256
+
+    def _hash_data(self) -> str:
         h = hashlib.sha256()
         for mode in self.mode_files:
             text = mode.read_text(encoding="utf-8")
@@ -261,7 +532,9 @@ class ApertiumTranslator:
         ]
 
     def fingerprint(self) -> str:
-        return fingerprint_for(self.pivot)
+        if self._fingerprint is None:  # dpkg-query runs: once per engine, not per chunk
+            self._fingerprint = fingerprint_for(self.pivot)
+        return self._fingerprint
 
     def _call(self, lines: list[str]) -> list[str]:
         """Translate one batch; exactly one output line per input line, in order."""
@@ -271,7 +544,7 @@ class ApertiumTranslator:
         if not todo:
             return result
         batch = [clean[i] for i in todo]
-        out = run_chain(self.chain, SEPARATOR.join(batch) + "\n", piped=PIPED)
+        out = self._run(SEPARATOR.join(batch) + "\n")
         got = split_lines(out, len(batch))
         if got is None:
             if len(batch) == 1:  # one sentence: whatever came back is its translation
@@ -284,17 +557,64 @@ class ApertiumTranslator:
             result[i] = text
         return result
 
+    def _run(self, data: str) -> str:
+        """One batch through the chain: long-lived servers if they work, else `apertium`."""
+        if self.persistent:
+            chain = self._take()
+            try:
+                if chain is None:
+                    chain = ServerChain(self.chain, self.segments)
+                out = chain.run(data)
+            except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
+                if chain is not None:
+                    chain.kill()
+                with self._lock:
+                    self.server_failures += 1
+                    self.last_server_error = str(exc)[:300]
+                    if self.server_failures >= MAX_SERVER_FAILURES:
+                        self.persistent = False
+            else:
+                with self._lock:
+                    self._idle.append(chain)
+                return out
+        return run_chain(self.chain, data, piped=PIPED)
+
+    def _take(self) -> ServerChain | None:
+        with self._lock:
+            while self._idle:
+                chain = self._idle.pop()
+                if chain.alive():
+                    return chain
+                chain.kill()  # died while idle, or a forked copy of the parent's
+        return None
+
     def translate(self, sentences: list[str]) -> list[str]:
         if not sentences:
             return []
         size = max(1, min(BATCH_SIZE, -(-len(sentences) // max(1, self.workers))))
-        batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
-        if len(batches) == 1 or self.workers <= 1:
-            results = [self._call(b) for b in batches]
-        else:  # Apertium runs in its own processes: threads keep both cores busy.
-            with ThreadPoolExecutor(self.workers) as pool:
-                results = list(pool.map(self._call, batches))
-        return [line for batch in results for line in batch]
+        n = -(-len(sentences) // size)
+        if n == 1 or self.workers <= 1:
+            batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
+            return [line for batch in map(self._call, batches) for line in batch]
+        # Apertium runs in its own processes: threads keep both cores busy. Sentences are
+        # dealt out in turn (INTERLEAVE), so that batches of a list sorted by length (as the
+        # translate stage sorts it) take about as long as one another: no thread waits idle
+        # at the end of a chunk.
+        if INTERLEAVE:
+            batches = [sentences[i::n] for i in range(n)]
+        else:
+            batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
+        with ThreadPoolExecutor(self.workers) as pool:
+            results = list(pool.map(self._call, batches))
+        out = [""] * len(sentences)
+        for i, batch in enumerate(results):
+            if INTERLEAVE:
+                out[i::n] = batch
+            else:
+                out[i * size : i * size + len(batch)] = batch
+        return out
 
     def close(self) -> None:
-        pass
+        """Stop the long-lived processes (idle ones; they also stop with this process)."""
+        with self._lock:
+            _close_chains(self._idle)
