@@ -32,7 +32,7 @@ from pipeline.atomic import (
 )
 from pipeline.document import Application, Document, Note
 from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
-from pipeline.errors import ConfigError, DocumentError, PipelineError
+from pipeline.errors import ConfigError, PipelineError
 from pipeline.limits import bounded
 
 #: Processing stages in order; tei, corpus and validate make the archive.
@@ -231,9 +231,7 @@ def process_chunk(items: list[WorkItem], settings: Settings,
                     para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
             _language_notes(doc, settings, specs)
             docs.append(doc)
-        except DocumentError as exc:
-            _fail(res, "clean", exc)
-        except Exception as exc:  # reported, never raised
+        except Exception as exc:  # DocumentError or a bug: reported, never raised
             _fail(res, "clean", exc)
         res.timings["clean"] = round(time.perf_counter() - t0, 4)
         t0 = time.perf_counter()
@@ -267,7 +265,11 @@ def process_chunk(items: list[WorkItem], settings: Settings,
     run("analyse-en", "translate" in want and "nlp-en" in specs,
         lambda ds: analyse.analyse_translation(ds, bounded(_engine(specs["nlp-en"], "nlp-en"))),
         lambda d: d.translation is not None)
-    run("link", "link" in want, lambda ds: [link.link(d) for d in ds] and None)
+    def link_all(ds: list[Document]) -> None:
+        for d in ds:
+            link.link(d)
+
+    run("link", "link" in want, link_all)
     run_info = run_info_for()
     by_id = {it.id: it for it in items}
 
