@@ -279,10 +279,16 @@ def test_stanza_is_chosen_only_with_resources_on_disk(tmp_path: Path, monkeypatc
     with pytest.raises(ConfigError, match="no stanza resources"):
         registry.choose_annotator("stanza", "fr")
     # resources.json plus the default NER model file make it available (not loaded here).
+    defaults = {"tokenize": "combined", "mwt": "combined", "pos": "combined_charlm",
+                "lemma": "combined_nocharlm", "ner": "wikinergold_charlm"}
     (tmp_path / "resources.json").write_text(json.dumps(
-        {"fr": {"default_processors": {"tokenize": "combined", "ner": "wikinergold_charlm"}}}))
+        {"fr": {"default_processors": defaults}}))
+    for proc, pkg in defaults.items():
+        if proc != "ner":
+            (tmp_path / "fr" / proc).mkdir(parents=True)
+            (tmp_path / "fr" / proc / f"{pkg}.pt").write_bytes(b"x")
     (tmp_path / "fr" / "ner").mkdir(parents=True)
-    assert not stanza_nlp.is_available("fr")
+    assert not stanza_nlp.is_available("fr")  # every processor but NER: not enough
     (tmp_path / "fr" / "ner" / "wikinergold_charlm.pt").write_bytes(b"x")
     assert stanza_nlp.is_available("fr")
     assert stanza_nlp.default_packages("fr")["ner"] == "wikinergold_charlm"

@@ -44,12 +44,14 @@ def _file_sha256(path: Path) -> str:
 
 
 def is_available(lang: str) -> bool:
-    """True when resources.json and the language's default NER model are on disk."""
-    root = resources_dir()
-    if not (root / lang).is_dir():
-        return False
-    ner = default_packages(lang).get("ner")
-    return bool(ner) and (root / lang / "ner" / f"{ner}.pt").is_file()
+    """True when every processor's default model (and its dependencies) is on disk.
+
+    Checking the NER model alone is not enough: a pipeline missing its tokenizer would
+    fail at load time instead of letting the run fall back to spaCy.
+    """
+    from pipeline.models import stanza_available
+
+    return stanza_available(lang, resources_dir(), PROCESSORS.split(","))
 
 
 class StanzaAnnotator:
