@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,10 @@ PROCESSORS = "tokenize,mwt,pos,lemma,ner"
 
 
 def resources_dir() -> Path:
-    default = Path.home() / "stanza_resources"
-    return Path(os.environ.get("STANZA_RESOURCES_DIR", str(default)))
+    """$STANZA_RESOURCES_DIR, else stanza's own default (one rule, in models.py)."""
+    from pipeline.models import stanza_resources_dir
+
+    return stanza_resources_dir()
 
 
 def default_packages(lang: str) -> dict[str, str]:
