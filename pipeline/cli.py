@@ -20,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline.runner import OPTIONAL, STAGES
+    from pipeline.run.runner import OPTIONAL, STAGES
 
     parser = _Parser(
         prog="python -m pipeline",
@@ -80,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "validate":
-            from pipeline.validate import main as validate_main
+            from pipeline.tei.validate import main as validate_main
 
             return validate_main([str(p) for p in args.paths])
         if args.command == "models":
-            from pipeline import models
+            from pipeline.engines import install as models
 
             return models.main(args.args)
         if args.command == "export":
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.runner import Settings, run
+    from pipeline.run.runner import Settings, run
 
     stages = [s for s in args.stages.split(",") if s]
     skip = {s for s in args.skip.split(",") if s}
@@ -129,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def summary(report: object, verbose: bool = False) -> str:
     """The end-of-run table: documents, engines and models, time per stage."""
-    from pipeline.runner import RunReport
+    from pipeline.run.runner import RunReport
 
     assert isinstance(report, RunReport)
     docs = report.documents

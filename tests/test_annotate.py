@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline import analyse
 from pipeline.document import (
     ENTITY_TYPES,
     OTHER_SPAN_TYPES,
@@ -24,7 +23,8 @@ from pipeline.document import (
 )
 from pipeline.engines import registry, spacy_nlp, stanza_nlp
 from pipeline.errors import ConfigError
-from pipeline.labels import label_table, map_label, span_rules
+from pipeline.stages import analyse
+from pipeline.stages.labels import label_table, map_label, span_rules
 
 UPOS = {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON",
         "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"}

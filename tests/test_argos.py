@@ -23,8 +23,8 @@ from pipeline.engines.argos import (
     position_limits,
     split_tokens,
 )
+from pipeline.engines.install import install_argos
 from pipeline.errors import ConfigError
-from pipeline.models import install_argos
 
 try:
     from synthetic_argos import MAX_POSITIONS, build_synthetic_argos

@@ -1,4 +1,4 @@
-"""Tests of the clean stage (pipeline/clean.py), its rules file and pipeline/langid.py."""
+"""Tests of the clean stage (pipeline/stages/clean.py), its rules file and stages/langid.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.clean import (
+from pipeline.document import PARA_SEP, Document, Source
+from pipeline.errors import ConfigError, DocumentError
+from pipeline.stages.clean import (
     DEFAULT_RULES,
     STRUCTURAL_RULES,
     clean,
@@ -23,9 +25,7 @@ from pipeline.clean import (
     normalise_newlines,
     parse_date,
 )
-from pipeline.document import PARA_SEP, Document, Source
-from pipeline.errors import ConfigError, DocumentError
-from pipeline.langid import detect_language
+from pipeline.stages.langid import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -2,7 +2,7 @@
 finishes the job with output byte-identical to an uninterrupted run.
 
 Every file in output/ is written to a hidden temporary file and renamed over its
-target (pipeline/atomic.py); a watcher polls output/ during the runs and parses every
+target (pipeline/run/atomic.py); a watcher polls output/ during the runs and parses every
 file it sees there (temporary files aside), so a truncated or invalid file would be
 caught the moment it appeared.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pipeline.atomic import is_temp_name
 from pipeline.engines import apertium
+from pipeline.run.atomic import is_temp_name
 
 EPOCH = "1700000000"
 N_DOCS = 30
@@ -198,7 +198,7 @@ def _diff(got: dict[str, bytes], want: dict[str, bytes], keys: list[str]) -> str
 def test_temp_files_are_hidden_and_recognised() -> None:
     import tempfile
 
-    from pipeline.atomic import atomic_write_bytes, sweep_temp_files
+    from pipeline.run.atomic import atomic_write_bytes, sweep_temp_files
 
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)

@@ -20,7 +20,6 @@ import pytest
 from lxml import etree
 
 from pipeline import export as ex
-from pipeline import tei
 from pipeline.document import (
     PARA_SEP,
     Application,
@@ -33,6 +32,7 @@ from pipeline.document import (
     Source,
     Token,
 )
+from pipeline.tei import codec as tei
 
 RUN = tei.RunInfo(when="2026-01-01T00:00:00Z", version="test", command="test_export")
 LABELS = ("PER", "LOC", "ORG", "MISC")

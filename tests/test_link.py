@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pipeline import link
 from pipeline.document import (
     ENTITY_TYPES,
     PARA_SEP,
@@ -13,6 +12,7 @@ from pipeline.document import (
     Side,
     Source,
 )
+from pipeline.stages import link
 
 Pair = tuple[str, list[tuple[str, str]], str, list[tuple[str, str]]]
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ModelInstallError
-from pipeline.models import (
+from pipeline.engines.install import (
     ArchiveLimits,
     install_argos,
     install_stanza,
@@ -26,6 +25,7 @@ from pipeline.models import (
     stanza_available,
     stanza_missing,
 )
+from pipeline.errors import ModelInstallError
 
 try:
     from synthetic_argos import build_package_dir, build_synthetic_argos

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from pipeline import ingest
-from pipeline.atomic import atomic_write_bytes, safe_output_dir
 from pipeline.document import Sentence, Token
 from pipeline.engines import apertium
 from pipeline.errors import CODES, DocumentError
-from pipeline.limits import BoundedAnnotator, pieces
-from pipeline.runner import Settings, run
+from pipeline.ingest import files as ingest
+from pipeline.run.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.run.runner import Settings, run
+from pipeline.stages.limits import BoundedAnnotator, pieces
 
 TEI = {"t": "http://www.tei-c.org/ns/1.0"}
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -357,7 +357,7 @@ def test_identical_files_are_both_kept_and_the_duplicate_noted(bad_run: dict[str
 
 def test_long_paragraphs_never_reach_spacy_whole(bad_run: dict[str, Any]) -> None:
     """The real French model, its max_length lowered: a long text goes through in pieces."""
-    from pipeline import runner
+    from pipeline.run import runner
 
     annotator = runner._ENGINES.get("nlp-fr")
     if annotator is None or not hasattr(annotator, "nlp"):
@@ -512,8 +512,8 @@ def test_a_file_symlink_is_not_written_through(tmp_path: Path) -> None:
 
 
 def test_a_second_run_into_a_busy_output_is_refused(tmp_path: Path, seeds_dir: Path) -> None:
-    from pipeline.atomic import output_lock
     from pipeline.errors import ConfigError
+    from pipeline.run.atomic import output_lock
 
     out = tmp_path / "out"
     out.mkdir()

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.engines import apertium
-from pipeline.runner import Settings, run
+from pipeline.run.runner import Settings, run
 
 needs_apertium = pytest.mark.skipif(not apertium.is_available(),
                                     reason="Apertium fr->es->en is not installed")

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pipeline import tei
 from pipeline.document import (
     PARA_SEP,
     Application,
@@ -33,7 +32,8 @@ from pipeline.document import (
     Token,
 )
 from pipeline.errors import ConfigError, DocumentError
-from pipeline.validate import validate
+from pipeline.tei import codec as tei
+from pipeline.tei.validate import validate
 
 NS = {"tei": tei.TEI_NS, "xml": tei.XML_NS}
 RUN = tei.RunInfo(when="2026-11-24T07:00:00Z", name="newscorpus", version="0.1.0", command="run")

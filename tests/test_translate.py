@@ -12,9 +12,9 @@ import pytest
 from pipeline.document import PARA_SEP, Document, Paragraph, Sentence, Source
 from pipeline.engines import apertium
 from pipeline.engines.argos import ArgosTranslator
-from pipeline.models import install_argos
-from pipeline.runner import Settings, run
-from pipeline.translate import TranslationCache, translate
+from pipeline.engines.install import install_argos
+from pipeline.run.runner import Settings, run
+from pipeline.stages.translate import TranslationCache, translate
 
 try:
     from synthetic_argos import build_synthetic_argos

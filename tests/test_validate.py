@@ -9,8 +9,9 @@ import pytest
 from lxml import etree
 from test_tei import DOC_ID, RUN, make_doc
 
-from pipeline import tei, validate
-from pipeline.validate import Problem
+from pipeline.tei import codec as tei
+from pipeline.tei import validate
+from pipeline.tei.validate import Problem
 
 NS = {"tei": tei.TEI_NS, "xml": tei.XML_NS}
 needs_jing = pytest.mark.skipif(shutil.which("jing") is None, reason="Debian jing not installed")

@@ -1,6 +1,6 @@
 """The static HTML view (pipeline/view): pages, escaping, links, determinism, command line.
 
-The view is built from TEI files read back with ``pipeline.tei.read_tei``: the sample
+The view is built from TEI files read back with ``pipeline.tei.codec.read_tei``: the sample
 documents below are written with ``write_tei`` first, so what is checked is what a user
 gets from the archive. tests/test_view_browser.py opens the same pages in Chromium.
 """
@@ -14,7 +14,6 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from pipeline import tei
 from pipeline.document import (
     PARA_SEP,
     Application,
@@ -31,6 +30,7 @@ from pipeline.document import (
     Source,
     Token,
 )
+from pipeline.tei import codec as tei
 
 # --------------------------------------------------------------------- sample documents
 
@@ -380,7 +380,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], two_docs) -> No
     # the default title is the TEI corpus title
     title = lxml.html.fromstring((tmp_path / "c" / "index.html").read_bytes()).findtext(
         ".//h1")
-    corpus_title = tomllib.loads(Path(tei.__file__).with_name("data").joinpath("tei.toml")
+    corpus_title = tomllib.loads(Path(tei.__file__).parent.parent.joinpath("data", "tei.toml")
                                  .read_text(encoding="utf-8"))["corpus"]["title"]
     assert title == corpus_title
     assert main([str(paths[0]), str(tmp_path / "missing.xml"), "-o", str(tmp_path / "v")]) == 1

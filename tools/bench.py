@@ -177,9 +177,9 @@ def pipeline_run(corpus: Path, out: Path, jobs: int, extra: list[str] | None = N
 
 
 def _clean_docs(corpus: Path) -> list[Any]:
-    from pipeline import clean
     from pipeline.document import Document
-    from pipeline.ingest import discover, make_ids, read_source
+    from pipeline.ingest.files import discover, make_ids, read_source
+    from pipeline.stages import clean
 
     rules = clean.load_rules()
     paths = discover([str(corpus)])
@@ -208,10 +208,10 @@ def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
 
 def bare(corpus: Path, chunk_size: int, argos: bool) -> dict[str, Any]:
     """Engines called directly on the pipeline's inputs, and the MT stage vs direct MT."""
-    from pipeline import translate
     from pipeline.document import Sentence
     from pipeline.engines import spacy_nlp
     from pipeline.engines.registry import choose_annotator, choose_translator
+    from pipeline.stages import translate
 
     res: dict[str, Any] = {"load": {}}
     docs = [d for d in _clean_docs(corpus) if d.original.lang == "fr"]
@@ -287,9 +287,9 @@ def bare(corpus: Path, chunk_size: int, argos: bool) -> dict[str, Any]:
 
 def _english(docs: list[Any], chunk_size: int, res: dict[str, Any]) -> None:
     """spaCy English on the translated sentences: nlp.pipe alone, then the stage."""
-    from pipeline import analyse
     from pipeline.engines import spacy_nlp
     from pipeline.engines.registry import choose_annotator
+    from pipeline.stages import analyse
 
     en_texts = [s.text for d in docs if d.translation for s in d.translation.sentences()
                 if s.text]

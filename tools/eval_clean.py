@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.clean import clean, load_rules, normalise_newlines  # noqa: E402
 from pipeline.document import Document, Source  # noqa: E402
 from pipeline.errors import DocumentError  # noqa: E402
+from pipeline.stages.clean import clean, load_rules, normalise_newlines  # noqa: E402
 
 META_FIELDS = ("title", "date", "outlet", "section", "author")
 

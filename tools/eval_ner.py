@@ -26,8 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from pipeline import analyse, link  # noqa: E402
-from pipeline import translate as mt  # noqa: E402
 from pipeline.document import (  # noqa: E402
     ENTITY_TYPES,
     PARA_SEP,
@@ -36,8 +34,10 @@ from pipeline.document import (  # noqa: E402
     Paragraph,
     Side,
 )
-from pipeline.ingest import make_ids, read_source  # noqa: E402
-from pipeline.link import normalise  # noqa: E402
+from pipeline.ingest.files import make_ids, read_source  # noqa: E402
+from pipeline.stages import analyse, link  # noqa: E402
+from pipeline.stages import translate as mt  # noqa: E402
+from pipeline.stages.link import normalise  # noqa: E402
 
 GOLD_FILE = ROOT / "tests" / "data" / "gold_entities.toml"
 SEEDS_DIR = ROOT / "seeds"
@@ -104,7 +104,7 @@ def load_gold(path: Path = GOLD_FILE) -> dict[str, GoldDoc]:
 def article_documents(paths: list[Path], gold: dict[str, GoldDoc]) -> list[Document]:
     """Each seed's article text, cut by the clean stage (or by the gold's skip list)."""
     try:
-        from pipeline import clean as cleaner
+        from pipeline.stages import clean as cleaner
     except ImportError:  # the clean stage is not there yet
         cleaner = None
     rules = cleaner.load_rules() if cleaner else None

@@ -80,9 +80,9 @@ def unknown_words(marked: str) -> set[str]:
 
 def load_sentences(seeds: Path) -> tuple[list[str], list[str]]:
     """The article sentences the translate stage would send, and each one's seed stem."""
-    from pipeline import analyse
     from pipeline.engines.registry import choose_annotator
-    from pipeline.translate import carry_reason
+    from pipeline.stages import analyse
+    from pipeline.stages.translate import carry_reason
 
     gold = eval_ner.load_gold()
     paths = sorted(p for p in seeds.glob("*.txt") if p.stem in gold)

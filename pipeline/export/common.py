@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.atomic import atomic_write_bytes
 from pipeline.document import (
     ENTITY_TYPES,
     Document,
@@ -29,6 +28,7 @@ from pipeline.document import (
     Side,
     Token,
 )
+from pipeline.run.atomic import atomic_write_bytes
 
 #: Labels the exports carry, in this order (configs, colours, label lists).
 LABELS: tuple[str, ...] = ENTITY_TYPES

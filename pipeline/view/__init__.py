@@ -1,7 +1,7 @@
 """A static, offline HTML view of a TEI corpus.
 
 ``build_view(tei_paths, out_dir)`` reads each TEI file back with
-:func:`pipeline.tei.read_tei` (never the pipeline's in-memory state) and writes::
+:func:`pipeline.tei.codec.read_tei` (never the pipeline's in-memory state) and writes::
 
     out_dir/index.html          the articles: title, date, outlet, words, records by type,
                                 engines; sortable and filterable in the browser
@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.atomic import atomic_write_bytes, safe_output_dir
 from pipeline.document import Document
+from pipeline.run.atomic import atomic_write_bytes, safe_output_dir
 from pipeline.view import render
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def build_view(tei_paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
     A file that cannot be read is listed on the index page and in ``ViewResult.failed``;
     the others are still written.
     """
-    from pipeline.tei import read_tei
+    from pipeline.tei.codec import read_tei
 
     docs: list[tuple[Path, Document]] = []
     failed: list[tuple[str, str]] = []

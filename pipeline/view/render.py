@@ -491,7 +491,7 @@ class EntityGroup:
 
 
 def _norm(form: str) -> str:
-    from pipeline.link import normalise
+    from pipeline.stages.link import normalise
 
     return normalise(form)
 

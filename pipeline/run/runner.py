@@ -23,22 +23,22 @@ from typing import Any
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.atomic import (
+from pipeline.document import Application, Document, Note
+from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.run.atomic import (
     OutputBusy,
     atomic_write_bytes,
     output_lock,
     safe_output_dir,
     sweep_temp_files,
 )
-from pipeline.document import Application, Document, Note
-from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
-from pipeline.errors import ConfigError, PipelineError
-from pipeline.limits import bounded
+from pipeline.stages.limits import bounded
 
 #: Processing stages in order; tei, corpus and validate make the archive.
 STAGES = ("clean", "analyse", "translate", "link", "tei", "corpus", "validate")
 OPTIONAL = ("analyse", "translate", "link", "validate")
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parent.parent
 
 
 @dataclass
@@ -205,8 +205,9 @@ def _fail(result: DocResult, stage: str, exc: BaseException) -> None:
 def process_chunk(items: list[WorkItem], settings: Settings,
                   on_stage: Callable[[str, int], None] | None = None) -> list[DocResult]:
     """Run every stage over one chunk of documents; never raises for a document's fault."""
-    from pipeline import analyse, clean, link, tei, translate
-    from pipeline.ingest import id_note, read_source
+    from pipeline.ingest.files import id_note, read_source
+    from pipeline.stages import analyse, clean, link, translate
+    from pipeline.tei import codec as tei
 
     specs = _resolved(settings)
     results = {it.id: DocResult(it.id, it.path, "ok") for it in items}
@@ -307,7 +308,7 @@ def run_info_for() -> Any:
 
     Today is cut to the day so that reruns on one day still give identical files.
     """
-    from pipeline import tei
+    from pipeline.tei import codec as tei
 
     def today() -> datetime:
         return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -320,7 +321,7 @@ _CACHES: dict[str, Any] = {}
 
 
 def _cache(settings: Settings) -> Any:
-    from pipeline.translate import TranslationCache
+    from pipeline.stages.translate import TranslationCache
 
     path = (settings.cache_dir or settings.output / ".cache") / "mt.sqlite"
     key = str(path)
@@ -392,8 +393,8 @@ def run(settings: Settings) -> RunReport:
 
 
 def _run(settings: Settings) -> RunReport:
-    from pipeline import tei
-    from pipeline.ingest import discover, file_sha256, make_ids
+    from pipeline.ingest.files import discover, file_sha256, make_ids
+    from pipeline.tei import codec as tei
 
     started = time.perf_counter()
     for stage in settings.stages:
@@ -511,7 +512,7 @@ def _run(settings: Settings) -> RunReport:
         state = hashlib.sha256("".join(sorted(
             (r.output_sha256 or "") for r in ordered)).encode()).hexdigest()
         if changed or validation.get("state") != state:
-            from pipeline.validate import validate
+            from pipeline.tei.validate import validate
 
             t0 = time.perf_counter()
             # Articles validated before and unchanged since are not schema-checked again.

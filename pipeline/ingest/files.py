@@ -193,7 +193,7 @@ def read_source(path: Path, notes: list[Note] | None = None) -> tuple[Source, st
     if size > MAX_BYTES:
         raise DocumentError(
             f"{name}: {size:,} bytes is over the {MAX_BYTES:,}-byte limit for one article "
-            "(refused unread; split the file or raise pipeline.ingest.MAX_BYTES)",
+            "(refused unread; split the file or raise pipeline.ingest.files.MAX_BYTES)",
             code="too-large",
         )
     if not data:

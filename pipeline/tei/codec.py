@@ -37,7 +37,6 @@ from typing import Any
 
 from lxml import etree
 
-from pipeline.atomic import atomic_write_bytes
 from pipeline.document import (
     PARA_SEP,
     Application,
@@ -55,6 +54,7 @@ from pipeline.document import (
     Token,
 )
 from pipeline.errors import ConfigError, DocumentError
+from pipeline.run.atomic import atomic_write_bytes
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XI_NS = "http://www.w3.org/2001/XInclude"
@@ -63,7 +63,7 @@ XML_ID = f"{{{XML_NS}}}id"
 XML_LANG = f"{{{XML_NS}}}lang"
 NS = {"tei": TEI_NS, "xi": XI_NS}
 
-DATA_FILE = Path(__file__).parent / "data" / "tei.toml"
+DATA_FILE = Path(__file__).parent.parent / "data" / "tei.toml"
 
 #: Note codes of the repairs the writer makes (see pipeline/errors.py CODES).
 CONTROL_CHARS = "control-chars"

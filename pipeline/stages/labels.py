@@ -3,7 +3,7 @@
 ``[entity]`` maps each backend's labels onto the four types PER/LOC/ORG/MISC,
 ``[other]`` onto DATE/NUM (kept apart, never mixed into the four); a label in
 neither is dropped. ``[spans.LANG]`` holds the span conventions that
-:mod:`pipeline.mentions` applies to every backend.
+:mod:`pipeline.stages.mentions` applies to every backend.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.document import ENTITY_TYPES, OTHER_SPAN_TYPES
 from pipeline.errors import ConfigError
 
-LABELS_FILE = Path(__file__).parent / "data" / "labels.toml"
+LABELS_FILE = Path(__file__).parent.parent / "data" / "labels.toml"
 
 
 @lru_cache(maxsize=1)

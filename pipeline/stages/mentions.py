@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 
 from pipeline.document import ENTITY_TYPES, Mention, Token
-from pipeline.labels import span_rules
+from pipeline.stages.labels import span_rules
 
 #: Parts of speech that can open or close a name only by mistake.
 _EDGE_POS = {"DET", "ADP", "CCONJ", "PUNCT", "SCONJ", "PRON"}
@@ -55,7 +55,7 @@ def _pos(tok: Token) -> str:
 @lru_cache(maxsize=8)
 def _gazetteer(lang: str) -> tuple[re.Pattern[str] | None, dict[str, tuple[str, str]]]:
     """One regex over the alias table's forms of a language, longest first."""
-    from pipeline.link import alias_groups
+    from pipeline.stages.link import alias_groups
 
     forms: dict[str, tuple[str, str]] = {}  # casefolded form -> (form, type)
     for group in alias_groups():

@@ -57,9 +57,9 @@ from pipeline.document import (
     Removed,
 )
 from pipeline.errors import CODES, ConfigError, DocumentError
-from pipeline.langid import UNDETERMINED, detect_language
+from pipeline.stages.langid import UNDETERMINED, detect_language
 
-DEFAULT_RULES = Path(__file__).resolve().parent / "data" / "boilerplate.toml"
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "data" / "boilerplate.toml"
 
 APP_IDENT = "pipeline-clean"
 KINDS = ("line", "prefix", "inline")

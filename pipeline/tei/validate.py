@@ -30,7 +30,7 @@ from lxml import etree
 
 from pipeline.errors import ConfigError
 
-DEFAULT_SCHEMA = Path(__file__).parent / "schema" / "tei_all.rng"
+DEFAULT_SCHEMA = Path(__file__).parent.parent / "schema" / "tei_all.rng"
 POINTER_ATTRS = ("ref", "corresp", "target", "ana")
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 XI_INCLUDE = "{http://www.w3.org/2001/XInclude}include"

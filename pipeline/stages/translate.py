@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.document import PARA_SEP, Document, Note, Paragraph, Sentence, Side
 from pipeline.engines.base import Translator
-from pipeline.langid import detect_language
+from pipeline.stages.langid import detect_language
 
 TARGET = "en"
 #: Sentences shorter than this (in words) are trusted to be in the article's language:

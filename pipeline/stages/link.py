@@ -44,7 +44,7 @@ from pipeline.document import (
     Sentence,
 )
 
-ALIASES_FILE = Path(__file__).parent / "data" / "aliases.toml"
+ALIASES_FILE = Path(__file__).parent.parent / "data" / "aliases.toml"
 _ARTICLES = re.compile(r"^(?:l['’]|le |la |les |the |d['’]|de |du |des )", re.IGNORECASE)
 FUZZY = 0.85  # SequenceMatcher ratio above which two transliterated forms are one name
 WORD_FUZZY = 0.8  # ... above which two words are one word (cognates: departement/department)

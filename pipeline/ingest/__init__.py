@@ -1,0 +1,1 @@
+"""Reading inputs: finding files, ids, decoding (one reader per format)."""

@@ -1,0 +1,1 @@
+"""Running the stages over many documents: ordering, cache, workers, atomic writes, report."""

@@ -1,0 +1,1 @@
+"""The per-document stages and their helpers: clean, analyse, translate, link."""

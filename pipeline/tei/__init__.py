@@ -1,0 +1,1 @@
+"""TEI P5: writing and reading one article, the corpus, validation."""
