@@ -37,6 +37,7 @@ for p in (ROOT, ROOT / "tools"):
         sys.path.insert(0, str(p))
 
 import eval_ner  # noqa: E402
+from apertium_experiments import run_chain_piped  # noqa: E402
 
 from pipeline.engines import apertium  # noqa: E402
 
@@ -100,8 +101,8 @@ def load_sentences(seeds: Path) -> tuple[list[str], list[str]]:
 def translate(chain: list[str], sents: list[str], *, marks_on: bool, piped: bool = True,
               typographic: bool = True) -> list[str]:
     lines = [apertium.door(s, typographic=typographic) for s in sents]
-    out = apertium.run_chain(chain, apertium.SEPARATOR.join(lines) + "\n", marks=marks_on,
-                             piped=piped)
+    run = run_chain_piped if piped else apertium.run_chain
+    out = run(chain, apertium.SEPARATOR.join(lines) + "\n", marks=marks_on)
     got = apertium.split_lines(out, len(lines))
     if got is None:
         raise RuntimeError(f"{'|'.join(chain)}: output lines do not match the input")

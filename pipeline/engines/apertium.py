@@ -1,72 +1,29 @@
 """Apertium backend (Debian packages, rule-based): French -> English through a pivot.
 
-There is no direct fr-en pair, so two Apertium modes are chained. Debian 12 packages three
-pivots; ``tools/eval_pivots.py`` measured them on the seeds' article sentences (112
-sentences, 3387 French words; Apertium 3.8.3, 2 CPU cores) without a reference translation:
+There is no direct fr-en pair, so two Apertium modes are chained; :data:`PIVOTS` lists the
+pivots Debian packages (es, ca, eo) best first, as tools/eval_pivots.py measured them on the
+seeds (es: as good as ca for NER at 2.2 times its speed; eo clearly last). The measurements
+and the modes that were tried and rejected are in tools/apertium_experiments.py.
 
-    pivot  modes             unknown per 100 words    gold entities  words/s, one batch
-                             step 1  step 2  new(*)   in English     of 1120 sentences
-    es     fr-es | spa-eng    3.25    3.90    1.21     96/111         10700
-    ca     fra-cat | cat-eng  1.83    2.66    1.27     99/111          4800
-    eo     fr-eo | eo-en      2.51    4.78    3.01     84/111         10400
-    (*) unknown at step 2 and not already unknown at step 1
+Line protocol. Sentences go in one batch per call, separated by an EMPTY line: a single
+newline is only a blank to the transfer rules, which move words across it; an empty line
+ends the chunk and no word crosses it. Characters special to Apertium's stream format are
+escaped by its own txt deformatter; the door (:func:`door`) only turns what would break a
+line (other line breaks, control characters) into spaces, and ’ and non-breaking spaces
+into ' and spaces (without it, one seed sentence per pivot translates worse). Should an
+output ever not have one line per sentence, the batch is split in halves and retried, down
+to single sentences: translations never shift.
 
-English NER on each translation (spaCy, scored by tools/eval_ner.py): es P .748 R .775
-F1 .761; ca P .746 R .802 F1 .773; eo P .661 R .622 F1 .641.
-
-eo is clearly last: Esperantised names stay untranslated at step 2 ("Bagdado", "Gazao",
-"Hizbulaho": 27 gold entities missed) and its generator fails on numbers (37 "#" marks).
-ca and es are close: ca leaves fewer words unknown (3.1 against 4.5 per 100 words end to end)
-and finds 3 more gold entities (+.012 NER F1), but is 2.2 times slower (Constraint Grammar
-stages), needs three more packages (cg3, apertium-separable, apertium-anaphora) and reads
-no better (« à » -> "at" throughout: "go at removing", "at a context"; Catalan left in:
-"aixeca", "pròximament"; es leaves Spanish and French in as well: "próximamente",
-"hésitation"). fr->es->en stays the default: at a third of the speed a margin of 3 entities
-out of 111 does not pay. :func:`available_pivot` prefers es, then ca, then eo among the
-installed pairs (``PIVOTS`` is in that order); pass ``pivot="ca"`` to choose ca.
-
-Line protocol. Sentences go in one batch per call, separated by an EMPTY line. Apertium's
-plain-text format keeps line breaks, but a single newline is only a blank to the transfer
-rules, which move words across it when a sentence has no final punctuation: fr-eo turned
-« ... se poursuit » + the next line into "maintain to" / "himself United States ...". An
-empty line ends the chunk and no word crosses it (checked on all seed sentences against one
-call per sentence: what still differs is a word choice the tagger makes from the previous
-sentence). Characters special to Apertium's stream format ([ ] \\ ^ $ / < > @ * # { })
-are escaped by its own txt deformatter and come back unchanged (tests/test_apertium.py,
-all three pivots); the door only turns what would break a line (other line breaks, control
-characters) into spaces. Should an output ever not have one line per sentence, the batch is
-split in halves and retried, down to single sentences: translations never shift.
-
-Door normalisation. Kept, on the evidence of the seeds: without it, one sentence per pivot
-translates worse. A non-breaking space breaks multiword units (fr-es: « À cet égard » ->
-"To this consideration" instead of "In this regard") and fra-cat misreads a capital « S’ »
-(« S’exprimant » -> "If expressing" instead of "Expressing"). Otherwise ’ reads as ' in all
-three pivots (« qu’ils », « l’Irak », « aujourd’hui » translate alike) and « » guillemets
-and non-breaking spaces pass through unchanged.
-
-Processes. Each mode is already a pipeline of about ten processes. Running the two modes at
-once (stdout of one into stdin of the other, :func:`run_chain` with ``piped=True``) was no
-faster on 2 cores (es 3.31 s piped, 3.15 s one after the other, for 1120 sentences; ca 7.15
-against 6.99 s), so the modes run one after the other (``PIPED``); tools/eval_pivots.py
-times both, to re-check on a machine with more cores.
-
-Long-lived processes. Starting a mode costs ~0.35 s (its ten programs load their
-transducers), ~0.7 s per batch for the chain: 1.34-1.46x the direct engine on the bench's
-sentences. So each mode's programs are started once and kept (:class:`ModeServer`), in
-Apertium's null-flush mode: every program is given ``-z`` and flushes its output at each NUL
-byte, so one process serves one batch after the other: the batch goes in followed by
-``\0`` and its translation comes back followed by ``\0``. The ``apertium`` script itself
-cannot serve this way (checked with Apertium 3.8.3): its txt deformatter and reformatter
-(apertium-destxt, apertium-retxt) keep reading to end of file, and its gawk wrapper
-(``RS="\0|\n"``) holds back a block until the next one arrives. So the mode's programs run
-as ``apertium-wblank-mode -z MODE`` writes them (what ``apertium -z`` runs inside), and
-destxt/retxt (tiny, ~5 ms to start) still run once per batch around them, exactly as in
-``apertium -u MODE``: the output is byte for byte the per-batch one
-(tests/test_apertium.py checks it on the seeds' sentences; the HMM tagger starts afresh at
-each NUL, so earlier batches do not change later ones). Each thread takes a chain of
-servers from a pool; a batch that times out (:data:`REQUEST_TIMEOUT`) or comes back
-malformed kills its chain (restarted on the next batch) and is run the per-batch way;
-after :data:`MAX_SERVER_FAILURES` failures the engine stays on the per-batch path.
+Long-lived processes. Starting a mode costs ~0.35 s, so each mode's programs are started
+once and kept (:class:`ModeServer`) in Apertium's null-flush mode (``-z``): a batch goes in
+followed by NUL and its translation comes back followed by NUL. The ``apertium`` script
+cannot serve this way (its txt deformatter/reformatter read to end of file), so the mode's
+programs run as ``apertium-wblank-mode -z MODE`` writes them and destxt/retxt run once per
+batch around them, exactly as in ``apertium -u MODE``: the output is byte for byte the
+per-batch one (tests/test_apertium.py). Programs that carry state from one block to the next
+(:data:`STATEFUL`) start afresh for each batch. A batch that times out or comes back
+malformed kills its chain and is run the per-batch way (:func:`run_chain`); after
+:data:`MAX_SERVER_FAILURES` failures the engine stays on the per-batch path.
 """
 
 from __future__ import annotations
@@ -105,10 +62,7 @@ DEBIAN_PACKAGES = {
 }
 #: Bumped whenever the way sentences are fed to Apertium changes: it is part of the cache key.
 PROTOCOL = "2"
-PIPED = False  # run a chain's modes at once: no faster on 2 cores (module docstring)
 BATCH_SIZE = 200  # sentences per Apertium call: amortises its start-up (~0.3 s a mode)
-INTERLEAVE = False  # deal sentences out to the threads' batches in turn (see translate()):
-# measured on 1,501 sentences: no clear gain (noise of +-15 %), and it changes the batches
 SEPARATOR = "\n\n"  # an empty line between sentences: words never cross it
 PERSISTENT = True  # keep each mode's programs running, null-flush mode (module docstring)
 REQUEST_TIMEOUT = 60.0  # seconds for one batch through one mode, plus 1 s per 2 KB of input
@@ -173,62 +127,20 @@ def door(sentence: str, *, typographic: bool = True) -> str:
     return (text.translate(_DOOR) if typographic else text).strip()
 
 
-def run_chain(chain: list[str], data: str, *, marks: bool = False, piped: bool = True) -> str:
+def run_chain(chain: list[str], data: str, *, marks: bool = False) -> str:
     """Run Apertium modes one after the other over plain text; returns the last one's output.
 
-    ``marks`` keeps Apertium's marks (* unknown word, @ transfer, # generation error);
-    ``piped`` runs the modes at once, each one's stdout feeding the next one's stdin.
+    ``marks`` keeps Apertium's marks (* unknown word, @ transfer, # generation error).
     """
-    args = [["apertium", *([] if marks else ["-u"]), mode] for mode in chain]
-    if not piped:
-        for cmd in args:
-            proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True,
-                                  check=False)
-            if proc.returncode != 0:
-                err = proc.stderr.decode("utf-8", "replace").strip()[:300]
-                raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
-            data = proc.stdout.decode("utf-8", "replace")
-        return data
-    errors = [tempfile.TemporaryFile() for _ in args]
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for cmd, err in zip(args, errors, strict=True):
-            stdin = procs[-1].stdout if procs else subprocess.PIPE
-            procs.append(subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=err))
-            if len(procs) > 1:
-                procs[-2].stdout.close()  # type: ignore[union-attr]  # the next one owns it
-        first = procs[0]
-
-        def feed() -> None:
-            try:
-                first.stdin.write(data.encode("utf-8"))  # type: ignore[union-attr]
-            except BrokenPipeError:
-                pass  # the process died; its status and stderr say why
-            finally:
-                first.stdin.close()  # type: ignore[union-attr]
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-        out = procs[-1].stdout.read()  # type: ignore[union-attr]
-        writer.join()
-        for proc in procs:
-            proc.wait()
-        # the last one that failed: an earlier one only lost its reader (SIGPIPE)
-        for cmd, proc, err in reversed(list(zip(args, procs, errors, strict=True))):
-            if proc.returncode != 0:
-                err.seek(0)
-                text = err.read().decode("utf-8", "replace").strip()[:300]
-                raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {text}")
-        return out.decode("utf-8", "replace")
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        for err in errors:
-            err.close()
+    for mode in chain:
+        cmd = ["apertium", *([] if marks else ["-u"]), mode]
+        proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True,
+                              check=False)
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip()[:300]
+            raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
+        data = proc.stdout.decode("utf-8", "replace")
+    return data
 
 
 _LOCALE: dict[str, str] = {}
@@ -577,7 +489,7 @@ class ApertiumTranslator:
                 with self._lock:
                     self._idle.append(chain)
                 return out
-        return run_chain(self.chain, data, piped=PIPED)
+        return run_chain(self.chain, data)
 
     def _take(self) -> ServerChain | None:
         with self._lock:
@@ -592,27 +504,12 @@ class ApertiumTranslator:
         if not sentences:
             return []
         size = max(1, min(BATCH_SIZE, -(-len(sentences) // max(1, self.workers))))
-        n = -(-len(sentences) // size)
-        if n == 1 or self.workers <= 1:
-            batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
+        batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
+        if len(batches) == 1 or self.workers <= 1:
             return [line for batch in map(self._call, batches) for line in batch]
-        # Apertium runs in its own processes: threads keep both cores busy. Sentences are
-        # dealt out in turn (INTERLEAVE), so that batches of a list sorted by length (as the
-        # translate stage sorts it) take about as long as one another: no thread waits idle
-        # at the end of a chunk.
-        if INTERLEAVE:
-            batches = [sentences[i::n] for i in range(n)]
-        else:
-            batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
+        # Apertium runs in its own processes: threads keep both cores busy.
         with ThreadPoolExecutor(self.workers) as pool:
-            results = list(pool.map(self._call, batches))
-        out = [""] * len(sentences)
-        for i, batch in enumerate(results):
-            if INTERLEAVE:
-                out[i::n] = batch
-            else:
-                out[i * size : i * size + len(batch)] = batch
-        return out
+            return [line for batch in pool.map(self._call, batches) for line in batch]
 
     def close(self) -> None:
         """Stop the long-lived processes (idle ones; they also stop with this process)."""
