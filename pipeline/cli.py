@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="worker processes (default: 2 for large runs, 1 for small ones)")
     run.add_argument("--chunk-size", type=int, default=32, help="documents per batch")
     run.add_argument("--force", action="store_true", help="recompute even what is up to date")
+    run.add_argument("--follow-symlinks", action="store_true",
+                     help="read symbolic links in input folders that point outside them "
+                     "(default: skipped, and named in the report)")
     run.add_argument("-v", "--verbose", action="store_true", help="say more")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
@@ -113,7 +116,8 @@ def _run(args: argparse.Namespace) -> int:
         inputs=args.inputs, output=args.output,
         stages=tuple(s for s in stages if s not in skip),
         mt=args.mt, ner=args.ner, fr_model=args.fr_model, en_model=args.en_model,
-        force=args.force, jobs=args.jobs, chunk_size=max(1, args.chunk_size),
+        force=args.force, follow_symlinks=args.follow_symlinks, jobs=args.jobs,
+        chunk_size=max(1, args.chunk_size),
         verbosity=-1 if args.quiet else 1 if args.verbose else 0,
     )
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -136,6 +140,8 @@ def summary(report: object, verbose: bool = False) -> str:
     n = {s: sum(1 for d in docs if d.status == s) for s in ("ok", "failed", "skipped")}
     lines = [f"documents: {len(docs)}  done: {n['ok']}  failed: {n['failed']}  "
              f"skipped (up to date): {n['skipped']}"]
+    for skipped in report.skipped_inputs:
+        lines.append(f"  skipped input {skipped['path']}: {skipped['reason']}")
     for d in report.failed:
         err = d.error or {}
         lines.append(f"  FAILED {d.file}: [{err.get('code')}] {err.get('message')}")

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.engines.archive import ArchiveLimits, member_parts, nesting_depth
 from pipeline.engines.install import (
-    ArchiveLimits,
     install_argos,
     install_stanza,
     list_argos,
     list_models,
     main,
-    member_parts,
     stanza_available,
     stanza_missing,
 )
@@ -446,3 +445,107 @@ def test_list_models_and_command(
     assert "translate-fr_en 1.0 (fr->en)" in capsys.readouterr().out
     assert main(["install", "argos", str(good_archive), "--packages-dir", str(pkgs)]) == 1
     assert "already installed" in capsys.readouterr().err
+
+
+# -- whole-archive budget, metadata schema, leftovers (issue 16) -------------------------
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_many_small_compressible_members_are_refused_as_a_whole(
+    sandbox, package_files: dict[str, bytes], fmt: str
+) -> None:
+    """Each member is under the per-member ratio threshold (1 MiB); the whole is a bomb."""
+    archives, pkgs, arm, check = sandbox
+    zeros = bytes(512 * 1024)
+    pads = {f"pad/{n:04d}.bin": zeros for n in range(64)}  # 32 MiB of zeros
+    if fmt == "zip":
+        archive = make_zip(archives / "many.zip", {**package_files, **pads})
+    else:
+        archive = make_tar(archives / "many.tar.gz", {**package_files, **pads})
+    assert archive.stat().st_size < 2**20
+    arm()
+    refuse(archive, pkgs, "compression ratio .* as a whole")
+    check()
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_member_count_budget(sandbox, package_files: dict[str, bytes], fmt: str) -> None:
+    archives, pkgs, arm, check = sandbox
+    extra = {f"pad/{n}.txt": b"x" for n in range(40)}
+    maker = make_zip if fmt == "zip" else make_tar
+    archive = maker(archives / f"count.{fmt}", {**package_files, **extra})
+    arm()
+    refuse(archive, pkgs, "more than 30 members", limits=ArchiveLimits(max_members=30))
+    check()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "match"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests deeper than"),
+        ("[" * 200_000 + "]" * 200_000, "400,000 bytes"),
+        ('{"type": "translate", "from_code": ["fr"], "to_code": "en"}',
+         "'from_code' must be a string, not a list"),
+        ('{"type": "translate", "from_codes": 5, "to_code": "en"}',
+         "'from_codes' must be a list of strings, not a number"),
+        ('{"type": "translate", "from_code": "fr", "to_code": "en", "x": "' + "a" * 9000 + '"}',
+         "a string of 9,000 characters"),
+        ('{"from_code": "fr", "to_code": "en", "x": ' + "[" * 9 + "]" * 9 + "}",
+         "nests deeper than"),
+        ("[1, 2]", "not a JSON object"),
+        ("{not json", "not valid JSON"),
+    ],
+)
+def test_hostile_metadata_is_a_clear_error(
+    sandbox, package_files: dict[str, bytes], metadata: str, match: str
+) -> None:
+    archives, pkgs, arm, check = sandbox
+    files = {**package_files, "metadata.json": metadata.encode()}
+    archive = make_zip(archives / "meta.zip", files)
+    arm()
+    refuse(archive, pkgs, match)
+    check()
+
+
+def test_nesting_depth_ignores_brackets_in_strings() -> None:
+    assert nesting_depth('{"a": "[[[[{{{", "b": [[1]]}') == 3
+    assert nesting_depth('{"a": "\\"[[["}') == 1
+
+
+def test_leftovers_of_an_interrupted_install_are_removed_by_the_next_models_call(
+    good_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pkgs = tmp_path / "packages"
+    install_argos(good_archive, pkgs)
+    left = pkgs / ".install-k1ll3d" / "new" / TOP / "model"
+    left.mkdir(parents=True)
+    (left / "model.bin").write_bytes(b"half")
+    (pkgs / ".download-x1.part").write_bytes(b"half")
+    assert main(["list", "--packages-dir", str(pkgs)]) == 0
+    err = capsys.readouterr().err
+    assert ".install-k1ll3d, left by an interrupted install" in err
+    assert sorted(p.name for p in pkgs.iterdir()) == [TOP]
+
+
+def test_a_live_install_s_folder_is_not_swept(tmp_path: Path) -> None:
+    """Another process holds the folder's lock: its temporary folder is left alone."""
+    import subprocess
+    import sys
+
+    pkgs = tmp_path / "packages"
+    (pkgs / ".install-live").mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time\n"
+         f"fd = os.open({str(pkgs)!r}, os.O_RDONLY)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"],
+        stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        assert main(["list", "--packages-dir", str(pkgs)]) == 0
+        assert (pkgs / ".install-live").is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert main(["list", "--packages-dir", str(pkgs)]) == 0
+    assert not (pkgs / ".install-live").exists()

@@ -99,9 +99,17 @@ def translates(meta: dict[str, Any], from_code: str, to_code: str) -> bool:
     """True when package metadata describes a from_code -> to_code translation package."""
     if str(meta.get("type") or "translate") != "translate":
         return False
-    sources = {meta.get("from_code"), *(meta.get("from_codes") or [])}
-    targets = {meta.get("to_code"), *(meta.get("to_codes") or [])}
-    return from_code in sources and to_code in targets
+    return from_code in _codes(meta, "from") and to_code in _codes(meta, "to")
+
+
+def _codes(meta: dict[str, Any], side: str) -> set[str]:
+    """Language codes of one side; values of the wrong shape (third-party JSON) count for
+    nothing rather than raising."""
+    one, many = meta.get(f"{side}_code"), meta.get(f"{side}_codes")
+    codes = {one} if isinstance(one, str) else set()
+    if isinstance(many, list):
+        codes.update(c for c in many if isinstance(c, str))
+    return codes
 
 
 def _version_key(version: str) -> tuple[int, Any]:

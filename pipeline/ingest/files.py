@@ -11,12 +11,12 @@ Everything here is about the bytes on disk, before any cleaning:
   replaced, characters XML forbids removed, line ends, literal markup, very long lines).
 
 Encodings: a byte order mark decides (UTF-8, UTF-16, UTF-32); else valid UTF-8 is
-UTF-8; else a file whose non-ASCII bytes are mostly well-formed UTF-8 sequences is UTF-8
-with its few bad bytes replaced by U+FFFD; else it is read as cp1252 when it uses the
-bytes 0x80-0x9F that cp1252 defines (curly quotes, « œ », « € »), and as Latin-1
-otherwise. UTF-16 without a BOM is recognised by its NUL-byte pattern. Other legacy
-encodings (Cyrillic, CJK...) are not guessed: they would read as Latin-1, and the note
-says which encoding was assumed.
+UTF-8; else a file whose non-ASCII sequences are mostly UTF-8 (valid, or shaped like
+UTF-8: a CESU-8 emoji) is UTF-8 with each bad sequence replaced by one U+FFFD and
+counted; else it is read as cp1252 when it uses the bytes 0x80-0x9F that cp1252 defines
+(curly quotes, « œ », « € »), and as Latin-1 otherwise. UTF-16 without a BOM is
+recognised by its NUL-byte pattern. Other legacy encodings (Cyrillic, CJK...) are not
+guessed: they would read as Latin-1, and the note says which encoding was assumed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from __future__ import annotations
 import glob
 import hashlib
 import re
+import stat
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.document import Note, Source
@@ -73,35 +75,103 @@ _CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 # ---------------------------------------------------------------------------- files
 
 
-def discover(inputs: list[str]) -> list[Path]:
+@dataclass
+class Inputs:
+    """The files a run will read, and what was left out of the named folders and globs,
+    each with the reason (the run's report lists them: nothing is skipped silently)."""
+
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(inputs: list[str], follow_symlinks: bool = False) -> list[Path]:
+    """The input files of :func:`scan`, without the list of what was skipped."""
+    return scan(inputs, follow_symlinks).paths
+
+
+def scan(inputs: list[str], follow_symlinks: bool = False) -> Inputs:
     """Expand folders (their *.txt files), globs and plain files, in a stable order.
 
-    In a folder, hidden files (``.name``: editor and AppleDouble ``._name`` files) are
-    left out and the suffix is matched without regard to case (``.TXT``).
+    In a folder, the suffix is matched without regard to case (``.TXT``) and these are
+    left out, each with a reason: hidden names (``.name``: editor and AppleDouble
+    ``._name`` files, ``..txt``), special files (FIFOs, devices, sockets), and symbolic
+    links that leave the folder or point at anything but a regular file (a link to a
+    file outside is read only with ``follow_symlinks``). A path named directly is read
+    even through a link, but a FIFO or device is refused: "not a regular file".
     """
-    found: list[Path] = []
+    found = Inputs()
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found.extend(sorted(
-                f for f in p.iterdir()
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")
-            ))
-        elif p.is_file():
-            found.append(p)
+            _scan_folder(p, follow_symlinks, found)
+        elif p.exists() or p.is_symlink():
+            if not p.is_file():
+                raise ConfigError(f"{item}: not a regular file ({_kind(p)}); "
+                                  "only text files can be read")
+            found.paths.append(p)
         else:
-            matches = sorted(Path(m) for m in glob.glob(item) if Path(m).is_file())
+            matches = sorted(Path(m) for m in glob.glob(item))
             if not matches:
                 raise ConfigError(f"input not found: {item}")
-            found.extend(matches)
+            for m in matches:
+                if m.is_file():
+                    found.paths.append(m)
+                elif not m.is_dir():
+                    found.skipped.append((str(m), f"not a regular file ({_kind(m)})"))
     seen: set[Path] = set()
     unique = []
-    for f in found:
+    for f in found.paths:
         key = f.resolve()
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    return unique
+    found.paths = unique
+    return found
+
+
+def _scan_folder(folder: Path, follow_symlinks: bool, found: Inputs) -> None:
+    root = folder.resolve()
+    for f in sorted(folder.iterdir()):
+        if f.is_dir() and not f.is_symlink():
+            continue  # folders are not searched recursively
+        why = _skip_reason(f, root, follow_symlinks)
+        if why:
+            found.skipped.append((str(f), why))
+        elif f.suffix.lower() in SUFFIXES:
+            found.paths.append(f)
+
+
+def _skip_reason(f: Path, root: Path, follow_symlinks: bool) -> str | None:
+    """Why an entry of an input folder is not read (None: it is read if it is .txt)."""
+    if f.name.startswith("."):
+        return "hidden name (starts with '.')"
+    if f.is_symlink():
+        target = f.resolve()
+        if not target.is_file():
+            return f"symbolic link to {target}, not a regular file ({_kind(target)})"
+        if not target.is_relative_to(root) and not follow_symlinks:
+            return (f"symbolic link to {target}, outside the input folder "
+                    "(not followed; --follow-symlinks reads it)")
+        return None
+    if not f.is_file():
+        return f"not a regular file ({_kind(f)})"
+    if f.suffix.lower() not in SUFFIXES:
+        return f"not a text file (suffix {f.suffix or 'none'}; read: {', '.join(sorted(SUFFIXES))})"
+    return None
+
+
+def _kind(p: Path) -> str:
+    """A file's type in words, for messages."""
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return "missing or unreadable"
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"),
+                       (stat.S_ISDIR, "folder")):
+        if test(mode):
+            return name
+    return "regular file"
 
 
 def make_ids(paths: list[Path]) -> dict[Path, str]:
@@ -247,11 +317,10 @@ def decode(data: bytes) -> tuple[str, str, str]:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError as exc:
         bad_at = exc.start
-    text = data.decode("utf-8", errors="replace")
-    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
-    wellformed = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
-    if wellformed > replaced:
-        # Mostly UTF-8 with a few bad bytes: keep the text, mark each bad sequence.
+    utf8 = _utf8_with_errors(data)
+    if utf8 is not None:
+        # Mostly UTF-8 with a few bad sequences: keep the text, mark each bad sequence.
+        text, replaced = utf8
         line = data.count(b"\n", 0, bad_at) + 1
         return text, "utf-8", (f"UTF-8 with {replaced} invalid byte sequence(s) replaced by "
                                f"U+FFFD (first at byte {bad_at}, line {line})")
@@ -265,6 +334,48 @@ def decode(data: bytes) -> tuple[str, str, str]:
             "for the bytes this file uses)" if not high else
             f"not UTF-8 (byte {bad_at}); read as Latin-1 (ISO-8859-1): it has bytes cp1252 "
             "leaves undefined")
+
+
+# Non-ASCII UTF-8 sequences that are valid (RFC 3629)...
+_UTF8_VALID = (rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]"
+               rb"|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+               rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+               rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+# ... and those shaped like UTF-8 but refused by it: encoded surrogates (CESU-8, Java's
+# "modified UTF-8"), overlong forms, code points past U+10FFFF. A legacy 8-bit text
+# almost never holds these byte patterns; a UTF-8 text written by a sloppy encoder does.
+_UTF8_SHAPED = (rb"\xed[\xa0-\xbf][\x80-\xbf]|[\xc0\xc1][\x80-\xbf]"
+                rb"|\xe0[\x80-\x9f][\x80-\xbf]|\xf0[\x80-\x8f][\x80-\xbf]{2}"
+                rb"|\xf4[\x90-\xbf][\x80-\xbf]{2}|[\xf5-\xf7][\x80-\xbf]{3}")
+_UTF8_SCAN = re.compile(rb"(" + _UTF8_VALID + rb")|(" + _UTF8_SHAPED + rb")|([\x80-\xff]+?)")
+_REPLACEMENT = "\ufffd".encode()
+
+
+def _utf8_with_errors(data: bytes) -> tuple[str, int] | None:
+    """(text, invalid sequences replaced) when ``data`` is UTF-8 but for a few sequences.
+
+    Votes per sequence, in one linear scan: a valid multi-byte sequence or a UTF-8-shaped
+    invalid one (a CESU-8 emoji: six bytes, one sequence) is for UTF-8; a stray high byte
+    (« é » in cp1252 is one byte followed by ASCII) is against. Each invalid sequence
+    becomes one U+FFFD.
+    """
+    valid = shaped = stray = 0
+    pieces: list[bytes] = []
+    last = 0
+    for m in _UTF8_SCAN.finditer(data):
+        if m.group(1):
+            valid += 1
+            continue
+        if m.group(2):
+            shaped += 1
+        else:
+            stray += 1
+        pieces += [data[last:m.start()], _REPLACEMENT]
+        last = m.end()
+    if valid + shaped <= stray:
+        return None
+    pieces.append(data[last:])
+    return b"".join(pieces).decode("utf-8", errors="replace"), shaped + stray
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str, str] | None:

@@ -55,6 +55,7 @@ class Settings:
     chunk_size: int = 32
     verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
     cache_dir: Path | None = None  # default: OUTPUT/.cache
+    follow_symlinks: bool = False  # read links in input folders that point outside them
 
 
 @dataclass
@@ -349,6 +350,8 @@ class RunReport:
     corpus: str | None
     wall_seconds: float
     applications: list[dict[str, Any]] = field(default_factory=list)
+    #: Entries of the input folders that were not read, with the reason.
+    skipped_inputs: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[DocResult]:
@@ -393,7 +396,7 @@ def run(settings: Settings) -> RunReport:
 
 
 def _run(settings: Settings) -> RunReport:
-    from pipeline.ingest.files import discover, file_sha256, make_ids
+    from pipeline.ingest.files import file_sha256, make_ids, scan
     from pipeline.tei import codec as tei
 
     started = time.perf_counter()
@@ -402,7 +405,8 @@ def _run(settings: Settings) -> RunReport:
             raise ConfigError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
     out = safe_output_dir(settings.output)
     tei_dir = safe_output_dir(out / "tei")
-    paths = discover(settings.inputs)
+    inputs = scan(settings.inputs, settings.follow_symlinks)
+    paths = inputs.paths
     if not paths:
         raise ConfigError("no input files found")
     specs = resolve_engines(settings)
@@ -539,6 +543,7 @@ def _run(settings: Settings) -> RunReport:
         validation=validation,
         corpus=str(corpus_path) if corpus_path.exists() else None,
         wall_seconds=round(time.perf_counter() - started, 3),
+        skipped_inputs=[{"path": p, "reason": why} for p, why in inputs.skipped],
     )
     atomic_write_bytes(out / "report.json", json.dumps(_report_dict(report), indent=2,
                                                        ensure_ascii=False).encode() + b"\n")
@@ -557,6 +562,7 @@ def _report_dict(report: RunReport) -> dict[str, Any]:
         "stage_seconds": report.stage_seconds,
         "validation": report.validation,
         "corpus": report.corpus,
+        "skipped_inputs": report.skipped_inputs,
         "documents": [asdict(d) for d in report.documents],
     }
 
