@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--follow-symlinks", action="store_true",
                      help="read symbolic links in input folders that point outside them "
                      "(default: skipped, and named in the report)")
+    run.add_argument("--json-fields", default="", metavar="FIELD=NAME,...",
+                     help="names of the fields of JSON records (fields: text, html, url, title, "
+                     "date, author, outlet, id), e.g. text=body,url=link; defaults cover "
+                     "news-please, trafilatura and Scrapy items")
+    run.add_argument("--metadata", type=Path, metavar="FILE.csv",
+                     help="sidecar table (columns file,url,title,date,author,outlet) whose "
+                     "values win over cleaning's guesses (default: metadata.csv in an input "
+                     "folder)")
     run.add_argument("-v", "--verbose", action="store_true", help="say more")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
@@ -118,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         mt=args.mt, ner=args.ner, fr_model=args.fr_model, en_model=args.en_model,
         force=args.force, follow_symlinks=args.follow_symlinks, jobs=args.jobs,
         chunk_size=max(1, args.chunk_size),
+        json_fields=args.json_fields, metadata=args.metadata,
         verbosity=-1 if args.quiet else 1 if args.verbose else 0,
     )
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -102,6 +102,9 @@ class Metadata:
     url: str | None = None
     section: str | None = None
     author: str | None = None
+    #: Where each field came from when not from cleaning ("sidecar table metadata.csv,
+    #: line 3", "page metadata (trafilatura)", "WARC-Target-URI"...); field name -> origin.
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +118,10 @@ class Source:
     encoding: str = "utf-8"
     encoding_note: str = ""  # how the encoding was decided (BOM, detector, fallback...)
     duplicate_of: str | None = None  # id of an earlier document with the same bytes
+    format: str = "text"  # text | html | warc | jsonl (pipeline/ingest/sniff.py)
+    retrieved: str | None = None  # crawl / retrieval date (WARC-Date), not the publication
+    record: str | None = None  # the record in a container: WARC-Record-ID, "line 12"
+    raw: str | None = None  # the raw bytes kept in the output, relative to the TEI file
 
 
 @dataclass

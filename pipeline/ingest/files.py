@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pipeline.document import Note, Source
 from pipeline.errors import ConfigError, DocumentError
+from pipeline.ingest.sniff import ENDINGS, format_of_name
 
 #: Larger files are refused, before being read, with the code ``too-large``. A news
 #: article is ~10 kB and a whole scraped page rarely 200 kB; 2 MB bounds one document's
@@ -39,7 +40,6 @@ MAX_BYTES = 2_000_000
 #: A line longer than this (characters) gets a ``long-line`` note: a page flattened to
 #: one line, or a blob. It is still processed (analysis works on bounded pieces).
 LONG_LINE = 10_000
-SUFFIXES = {".txt", ".text"}
 
 _READ_BLOCK = 1 << 20
 
@@ -90,7 +90,8 @@ def discover(inputs: list[str], follow_symlinks: bool = False) -> list[Path]:
 
 
 def scan(inputs: list[str], follow_symlinks: bool = False) -> Inputs:
-    """Expand folders (their *.txt files), globs and plain files, in a stable order.
+    """Expand folders (their *.txt, *.html, *.warc.gz, *.jsonl... files: the endings of
+    :mod:`pipeline.ingest.sniff`), globs and plain files, in a stable order.
 
     In a folder, the suffix is matched without regard to case (``.TXT``) and these are
     left out, each with a reason: hidden names (``.name``: editor and AppleDouble
@@ -137,7 +138,7 @@ def _scan_folder(folder: Path, follow_symlinks: bool, found: Inputs) -> None:
         why = _skip_reason(f, root, follow_symlinks)
         if why:
             found.skipped.append((str(f), why))
-        elif f.suffix.lower() in SUFFIXES:
+        elif format_of_name(f.name) is not None:
             found.paths.append(f)
 
 
@@ -155,8 +156,9 @@ def _skip_reason(f: Path, root: Path, follow_symlinks: bool) -> str | None:
         return None
     if not f.is_file():
         return f"not a regular file ({_kind(f)})"
-    if f.suffix.lower() not in SUFFIXES:
-        return f"not a text file (suffix {f.suffix or 'none'}; read: {', '.join(sorted(SUFFIXES))})"
+    if format_of_name(f.name) is None:
+        return (f"not a text file nor a scrape format we read (suffix {f.suffix or 'none'}; read: "
+                f"{', '.join(sorted(ENDINGS))})")
     return None
 
 

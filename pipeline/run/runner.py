@@ -56,6 +56,8 @@ class Settings:
     verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
     cache_dir: Path | None = None  # default: OUTPUT/.cache
     follow_symlinks: bool = False  # read links in input folders that point outside them
+    json_fields: str = ""  # --json-fields text=body,url=link
+    metadata: Path | None = None  # --metadata FILE.csv (default: metadata.csv in an input folder)
 
 
 @dataclass
@@ -171,6 +173,7 @@ class WorkItem:
     id: str
     out: str
     duplicate_of: str | None = None
+    unit: Any = None  # pipeline.ingest.units.Unit: which document of the file, its format
 
 
 def _stage(name: str, docs: list[Document], results: dict[str, DocResult],
@@ -206,28 +209,37 @@ def _fail(result: DocResult, stage: str, exc: BaseException) -> None:
 def process_chunk(items: list[WorkItem], settings: Settings,
                   on_stage: Callable[[str, int], None] | None = None) -> list[DocResult]:
     """Run every stage over one chunk of documents; never raises for a document's fault."""
-    from pipeline.ingest.files import id_note, read_source
+    from pipeline.ingest import units as ingest
+    from pipeline.ingest.files import id_note
     from pipeline.stages import analyse, clean, link, translate
     from pipeline.tei import codec as tei
 
     specs = _resolved(settings)
-    results = {it.id: DocResult(it.id, it.path, "ok") for it in items}
+    results = {it.id: DocResult(it.id, it.unit.label, "ok") for it in items}
     docs: list[Document] = []
+    raws: dict[str, tuple[bytes, str]] = {}
+    options = ingest_options(settings)
     rules = _engine(EngineSpec("clean", "rules", "", clean.load_rules), "rules")
     t0 = time.perf_counter()
     for it in items:
         res = results[it.id]
         try:
-            ingest_notes: list[Note] = []
-            source, text = read_source(Path(it.path), ingest_notes)
+            loaded = ingest.load(it.unit, options)
+            source = loaded.source
             res.input_sha256 = source.sha256
             source.duplicate_of = it.duplicate_of
             doc = Document(id=it.id, source=source)
-            doc.notes.extend(n for n in [id_note(Path(it.path), it.id)] if n is not None)
-            doc.notes.extend(ingest_notes)
+            if it.unit.format == "text":
+                doc.notes.extend(n for n in [id_note(Path(it.path), it.id)] if n is not None)
+            doc.notes.extend(loaded.notes)
             if it.duplicate_of:
                 doc.notes.append(Note("duplicate", f"same bytes as {it.duplicate_of}"))
-            clean.clean(doc, text, rules)
+            clean.clean(doc, loaded.text, rules)
+            ingest.apply_known(doc, loaded)
+            doc.removed[:0] = loaded.removed
+            if loaded.raw is not None:
+                raws[doc.id] = (loaded.raw, loaded.raw_suffix)
+                doc.source.raw = "../" + ingest.raw_path(doc.id, loaded.raw_suffix)
             for para in doc.original.paragraphs:
                 if not para.id.startswith(doc.id):
                     para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
@@ -278,6 +290,10 @@ def process_chunk(items: list[WorkItem], settings: Settings,
     def write(ds: list[Document]) -> None:
         for d in ds:
             out = Path(by_id[d.id].out)
+            if d.id in raws:  # the raw page or record beside the TEI, written first
+                raw, suffix = raws[d.id]
+                safe_output_dir(out.parent.parent / ingest.RAW_DIR)
+                atomic_write_bytes(out.parent.parent / ingest.raw_path(d.id, suffix), raw)
             tei.write_tei(d, out, run=run_info)
             results[d.id].output = str(out)
             results[d.id].output_sha256 = _sha256_file(out)
@@ -289,6 +305,15 @@ def process_chunk(items: list[WorkItem], settings: Settings,
         r.engines = [f"{a.ident} {a.version}" for a in d.apps]
         r.applications = [asdict(a) for a in d.apps]
     return [results[it.id] for it in items]
+
+
+def ingest_options(settings: Settings) -> Any:
+    """How inputs are read: JSON field names and the sidecar metadata tables."""
+    from pipeline.ingest import sidecar
+    from pipeline.ingest.units import Options
+
+    tables = sidecar.tables_for(settings.inputs, settings.metadata)
+    return Options(settings.json_fields, tuple(str(t) for t in tables))
 
 
 def _language_notes(doc: Document, settings: Settings, specs: dict[str, EngineSpec]) -> None:
@@ -352,6 +377,7 @@ class RunReport:
     applications: list[dict[str, Any]] = field(default_factory=list)
     #: Entries of the input folders that were not read, with the reason.
     skipped_inputs: list[dict[str, str]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # format, skipped records
 
     @property
     def failed(self) -> list[DocResult]:
@@ -396,7 +422,8 @@ def run(settings: Settings) -> RunReport:
 
 
 def _run(settings: Settings) -> RunReport:
-    from pipeline.ingest.files import file_sha256, make_ids, scan
+    from pipeline.ingest.files import scan
+    from pipeline.ingest.units import describe_inputs, plan, remove_raw
     from pipeline.tei import codec as tei
 
     started = time.perf_counter()
@@ -414,33 +441,33 @@ def _run(settings: Settings) -> RunReport:
     manifest_path = (settings.cache_dir or out / ".cache") / "manifest.json"
     manifest = _load_json(manifest_path)
     docs_manifest: dict[str, Any] = manifest.get("documents", {})
-    ids = make_ids(paths)
+    options = ingest_options(settings)
+    units, formats_in = plan(paths, options)  # one per file, WARC record or JSON record
 
     seen_hashes: dict[str, str] = {}
+    states: dict[str, str] = {}
     todo: list[WorkItem] = []
     results: dict[str, DocResult] = {}
-    for p in paths:
-        doc_id = ids[p]
+    for unit in units:
+        doc_id = unit.id
         out_path = tei_dir / f"{doc_id}.xml"
         if out_path.parent != tei_dir or not doc_id.startswith("art-"):  # ids are slugs
             raise ConfigError(f"internal: id {doc_id!r} would leave {tei_dir}")
-        try:
-            digest = file_sha256(p)  # streamed: bounded memory whatever the file's size
-        except OSError:
-            digest = ""  # unreadable: read_source reports it
-        dup = seen_hashes.setdefault(digest, doc_id) if digest else None
-        item = WorkItem(str(p), doc_id, str(out_path), dup if dup != doc_id else None)
+        digest = unit.sha256  # streamed: bounded memory whatever the file's size
+        state = states[doc_id] = unit.state(options)
+        dup = seen_hashes.setdefault(digest, doc_id) if digest and not unit.error else None
+        item = WorkItem(unit.path, doc_id, str(out_path), dup if dup != doc_id else None, unit)
         entry = docs_manifest.get(doc_id, {})
         up_to_date = (
             not settings.force
-            and entry.get("input") == digest
+            and entry.get("input") == state
             and entry.get("config") == config_fp
-            and entry.get("file") == str(p)
+            and entry.get("file") == unit.label
             and entry.get("status") == "ok"
             and _sha256_file(out_path) == entry.get("output")
         )
         if up_to_date:
-            results[doc_id] = DocResult(doc_id, str(p), "skipped", output=str(out_path),
+            results[doc_id] = DocResult(doc_id, unit.label, "skipped", output=str(out_path),
                                         output_sha256=entry["output"], input_sha256=digest,
                                         notes=entry.get("notes", []),
                                         engines=entry.get("engines", []),
@@ -464,7 +491,7 @@ def _run(settings: Settings) -> RunReport:
             for k, v in r.timings.items():
                 stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
             docs_manifest[r.id] = {
-                "file": r.file, "input": r.input_sha256, "config": config_fp, "status": r.status,
+                "file": r.file, "input": states[r.id], "config": config_fp, "status": r.status,
                 "output": r.output_sha256, "notes": r.notes, "engines": r.engines,
                 "applications": r.applications,
             }
@@ -492,11 +519,12 @@ def _run(settings: Settings) -> RunReport:
     for bar in bars.values():
         bar.close()
 
-    ordered = [results[ids[p]] for p in paths]
+    ordered = [results[u.id] for u in units]
     for r in ordered:  # a document that fails now leaves no output of an earlier run behind
         stale = tei_dir / f"{r.id}.xml"
         if r.status == "failed" and stale.is_file() and not stale.is_symlink():
             stale.unlink()
+            remove_raw(out, r.id)
             if r.error:
                 r.error["message"] += f" (its earlier output tei/{stale.name} was removed)"
     good = [Path(r.output) for r in ordered if r.status in ("ok", "skipped") and r.output]
@@ -544,6 +572,7 @@ def _run(settings: Settings) -> RunReport:
         corpus=str(corpus_path) if corpus_path.exists() else None,
         wall_seconds=round(time.perf_counter() - started, 3),
         skipped_inputs=[{"path": p, "reason": why} for p, why in inputs.skipped],
+        inputs=describe_inputs(formats_in),
     )
     atomic_write_bytes(out / "report.json", json.dumps(_report_dict(report), indent=2,
                                                        ensure_ascii=False).encode() + b"\n")
@@ -563,6 +592,7 @@ def _report_dict(report: RunReport) -> dict[str, Any]:
         "validation": report.validation,
         "corpus": report.corpus,
         "skipped_inputs": report.skipped_inputs,
+        "inputs": report.inputs,
         "documents": [asdict(d) for d in report.documents],
     }
 

@@ -616,6 +616,22 @@ class _Writer(_Builder):
             self.sub(bibl, "note", {"type": "encoding-detection"}, src.encoding_note)
         if src.duplicate_of is not None:
             self.sub(bibl, "note", {"type": "duplicate-of"}, src.duplicate_of)
+        self._provenance(bibl)
+
+    def _provenance(self, bibl: etree._Element) -> None:
+        """Format, crawl date, record, raw copy and where each metadata field came from."""
+        src, meta = self.doc.source, self.doc.meta
+        if src.format != "text":
+            self.sub(bibl, "note", {"type": "format"}, src.format)
+        if src.retrieved is not None:
+            when = {"when": src.retrieved} if _W3C_WHEN.fullmatch(src.retrieved) else {}
+            self.sub(bibl, "date", {"type": "retrieved", **when}, src.retrieved)
+        if src.record is not None:
+            self.sub(bibl, "idno", {"type": "record"}, src.record)
+        if src.raw is not None:
+            self.sub(bibl, "ptr", {"type": "raw", "target": src.raw})
+        for key, origin in meta.origins.items():
+            self.sub(bibl, "note", {"type": "metadata-origin", "n": key}, origin)
 
     def _editorial_parts(self, correction: etree._Element, interpretation: etree._Element) -> None:
         cfg = self.cfg["editorial"]
@@ -873,7 +889,17 @@ def _read_source(bibl: etree._Element | None) -> Source:
         encoding=note("encoding") or "utf-8",
         encoding_note=note("encoding-detection") or "",
         duplicate_of=note("duplicate-of"),
+        format=note("format") or "text",
+        retrieved=_text(bibl.find("tei:date[@type='retrieved']", NS)) if bibl is not None
+        else None,
+        record=_text(bibl.find("tei:idno[@type='record']", NS)) if bibl is not None else None,
+        raw=_raw_target(bibl),
     )
+
+
+def _raw_target(bibl: etree._Element | None) -> str | None:
+    ptr = bibl.find("tei:ptr[@type='raw']", NS) if bibl is not None else None
+    return ptr.get("target") if ptr is not None else None
 
 
 def _read_meta(header: etree._Element | None, bibl: etree._Element | None) -> Metadata:
@@ -890,7 +916,9 @@ def _read_meta(header: etree._Element | None, bibl: etree._Element | None) -> Me
     ptr = bibl.find("tei:ptr[@type='URL']", NS)
     url = bibl.find("tei:idno[@type='URL']", NS)
     meta.url = ptr.get("target") if ptr is not None else _text(url)
-    d = bibl.find("tei:date", NS)
+    meta.origins = {n.get("n", ""): _text(n) or ""
+                    for n in bibl.iterfind("tei:note[@type='metadata-origin']", NS)}
+    d = bibl.find("tei:date[@type='published']", NS)
     if d is not None:
         value = d.get("when") or d.get("n") or ""
         meta.date = DateValue(value, _precision(value) if d.get("when") else "day", _text(d) or "")

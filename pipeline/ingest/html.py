@@ -1,0 +1,327 @@
+"""Reading a saved HTML page: its main text and its own metadata, never fetching anything.
+
+trafilatura, the field's reference extractor, finds the main text (comments excluded,
+tables kept as text, no formatting) and the page's metadata (title, date through htmldate,
+author, site name, URL, categories). It gets a string or a tree, never a URL to fetch, and
+its own download code is never called.
+
+Two general signals then recover what trafilatura is known to miss (its evaluation shows
+standfirsts dropped and bylines taken from the wrong place):
+
+* the **standfirst** (chapô): an element whose class or id names a lead / standfirst /
+  chapô / intro / description, or a visible block that repeats the page's own meta
+  description, when it stands before the main text and is not already in it;
+* the **byline**: a person's name in an element marked as author / byline / signature
+  (class, id, ``itemprop``, ``rel``) when trafilatura found no author, or the site's name
+  as its author.
+
+The result is text for the cleaning stage (the headline on the first line, the standfirst,
+then one paragraph per block, blank lines between them), the metadata with their origin,
+and one summary of what the extraction left out (the rest of the page, kept in ``raw/``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from lxml import html as lxml_html
+
+from pipeline.document import Note
+from pipeline.errors import DocumentError
+from pipeline.ingest.files import decode, sanitize
+
+#: An HTML page is larger than a text scrape (scripts, styles, inline images): 5 MB.
+MAX_HTML_BYTES = 5_000_000
+#: Below this many words of main text the page holds no article (home page, 404, shell).
+MIN_WORDS = 25
+#: Rule id and reason of the summary entry for what trafilatura left out.
+EXTRACTION_RULE = "html-extraction"
+EXTRACTION_REASON = ("not main text for trafilatura: navigation, headers, sidebars, related "
+                     "links, comments, scripts and styles (the whole page is kept in raw/)")
+ORIGIN = "page metadata (trafilatura)"
+BYLINE_ORIGIN = "page byline (element marked as author)"
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
+_LEAD_NAME = re.compile(
+    r"(?:^|[-_\s])(?:chap[oô]|chapeau|standfirst|lead|lede|leadin|intro|introduction|incipit|"
+    r"desc|description|summary|excerpt|deck|subhead|sous-titre|subtitle)(?:$|[-_\s])", re.I)
+_AUTHOR_NAME = re.compile(r"(?:^|[-_\s])(?:author|authors|auteur|auteurs|byline|signature|"
+                          r"writer|journalist|journaliste)(?:$|[-_\s])", re.I)
+_OUTSIDE = re.compile(r"(?:^|[-_\s])(?:comment|comments|related|sidebar|aside|footer|nav|menu|"
+                      r"share|social|newsletter|promo|popular|recommend|teaser|outbrain|"
+                      r"taboola|cookie|paywall|bio)(?:s)?(?:$|[-_\s])", re.I)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe"})
+_BLOCK_OUTSIDE = frozenset({"aside", "nav", "footer", "form"})
+_BYLINE_PREFIX = re.compile(r"^\s*(?:par|by|auteur|auteurs|author|texte|propos recueillis "
+                            r"par)\s*[:\-–—]?\s+", re.I)
+_NAME_WORD = r"[A-ZÀ-Ý][a-zà-ÿ'’.-]+(?:-[A-ZÀ-Ý][a-zà-ÿ'’.]+)?"
+_PERSON = re.compile(rf"{_NAME_WORD}(?:\s+(?:(?:de|du|des|d'|d’|van|von|le|la|ben|al|el)\s+)?"
+                     rf"{_NAME_WORD}){{1,3}}")
+_SENTENCE = re.compile(r"[.!?…»\"”]\s*$|[.!?…]\s")
+
+
+@dataclass
+class HtmlText:
+    """What the HTML reader gives the cleaning stage."""
+
+    text: str
+    meta: dict[str, str] = field(default_factory=dict)  # title, date, author, outlet, url...
+    origins: dict[str, str] = field(default_factory=dict)  # field -> where it came from
+    encoding: str = "utf-8"
+    encoding_note: str = ""
+    removed_summary: str = ""
+    notes: list[Note] = field(default_factory=list)
+
+
+def read_html(raw: bytes, *, name: str, url: str | None = None,
+              charset: str | None = None) -> HtmlText:
+    """Main text and metadata of one page (raises DocumentError with a stable code)."""
+    if len(raw) > MAX_HTML_BYTES:
+        raise DocumentError(f"{name}: {len(raw):,} bytes is over the {MAX_HTML_BYTES:,}-byte "
+                            "limit for one HTML page", "too-large")
+    if not raw.strip():
+        raise DocumentError(f"{name}: the page is empty", "empty")
+    notes: list[Note] = []
+    page, encoding, how = decode_page(raw, charset, name)
+    page = sanitize(page, notes)
+    tree = parse(page, name)
+    extracted = _trafilatura(page, url)
+    body = (extracted.get("text") or "").strip()
+    words = prose_words(body)
+    if words < MIN_WORDS:
+        raise DocumentError(f"{name}: no main text found in the page ({words} words of "
+                            "running text extracted): a home page, an error page or a page "
+                            "built by scripts?", "no-main-text")
+    lead = standfirst(tree, extracted.get("description"), body)
+    result = HtmlText(text="", encoding=encoding, encoding_note=how, notes=notes)
+    _metadata(result, extracted, tree)
+    paras = [p for line in body.split("\n") for p in table_row(line.strip()) if p]
+    title = result.meta.get("title")
+    result.text = "\n\n".join(([title] if title else []) + lead + paras) + "\n"
+    result.removed_summary = _summary(tree, result.text)
+    return result
+
+
+def prose_words(text: str) -> int:
+    """Words in paragraphs that read as running text (8+ words, a sentence end).
+
+    Headlines and link lists (a home page's teasers) have no sentence punctuation, so a
+    page of them counts zero however long it is.
+    """
+    return sum(len(p.split()) for p in text.split("\n")
+               if len(p.split()) >= 8 and _SENTENCE.search(p))
+
+
+def table_row(line: str) -> list[str]:
+    """A table row as trafilatura writes it (``| a | b |``) -> paragraphs of text.
+
+    A layout table (a cell holding running text, as old pages put whole articles in
+    tables) gives one paragraph per cell; a data table keeps its row on one line, cells
+    separated by " | "; the separator row (``|---|``) and empty cells go.
+    """
+    if not line.startswith("|"):
+        return [line]
+    cells = [c.strip() for c in line.strip("|").split(" | ")]
+    cells = [c for c in cells if c and not re.fullmatch(r"[-:| ]+", c)]
+    if any(len(c.split()) > 30 for c in cells):
+        return cells
+    return [" | ".join(cells)] if cells else []
+
+
+def decode_page(raw: bytes, charset: str | None, name: str) -> tuple[str, str, str]:
+    """Bytes -> text: a BOM, else the HTTP charset, else ``<meta charset>``, else detected."""
+    for declared, how in ((None, ""), (charset, "HTTP Content-Type charset"),
+                          (_meta_charset(raw), "the page's <meta> charset")):
+        if declared is None and how:
+            continue
+        if not how:  # a byte order mark decides first
+            if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+                return decode(raw)
+            continue
+        try:
+            return raw.decode(str(declared)), str(declared).lower(), f"declared: {how}"
+        except (LookupError, UnicodeDecodeError):
+            continue
+    try:
+        return decode(raw)
+    except DocumentError as exc:
+        raise DocumentError(f"{name}: {exc.message}", exc.code) from exc
+
+
+def _meta_charset(raw: bytes) -> str | None:
+    m = _META_CHARSET.search(raw[:4096])
+    return m.group(1).decode("ascii") if m else None
+
+
+def parse(page: str, name: str) -> lxml_html.HtmlElement:
+    """An lxml tree of the page, or DocumentError ``html-parse`` when there is none."""
+    try:
+        tree = lxml_html.document_fromstring(page.encode("utf-8"),
+                                             parser=lxml_html.HTMLParser(encoding="utf-8"))
+    except (ValueError, TypeError) as exc:
+        raise DocumentError(f"{name}: the HTML cannot be parsed ({exc})", "html-parse") from exc
+    except Exception as exc:  # lxml's ParserError and XMLSyntaxError
+        raise DocumentError(f"{name}: the HTML cannot be parsed ({exc})", "html-parse") from exc
+    if tree is None or tree.find("body") is None:
+        raise DocumentError(f"{name}: the HTML has no body", "html-parse")
+    return tree
+
+
+@cache
+def _config() -> Any:
+    """trafilatura's settings, read once; nothing in them is used to download."""
+    from trafilatura.settings import use_config
+
+    return use_config()
+
+
+def _trafilatura(page: str, url: str | None) -> dict[str, Any]:
+    """trafilatura's text and metadata for a page given as a string (never a URL)."""
+    from trafilatura import bare_extraction
+
+    doc = bare_extraction(page, url=url, with_metadata=True, include_comments=False,
+                          include_tables=True, include_formatting=False, include_links=False,
+                          include_images=False, config=_config())
+    if doc is None:
+        return {}
+    keys = ("text", "title", "author", "date", "sitename", "url", "description", "categories")
+    return {k: getattr(doc, k, None) for k in keys}
+
+
+def _metadata(result: HtmlText, found: dict[str, Any], tree: lxml_html.HtmlElement) -> None:
+    """The page's metadata as the pipeline names them, each with its origin."""
+    fields = {"title": found.get("title"), "date": found.get("date"),
+              "outlet": found.get("sitename"), "url": found.get("url")}
+    categories = found.get("categories") or []
+    if categories:
+        fields["section"] = str(categories[0])
+    for key, value in fields.items():
+        if value and str(value).strip():
+            result.meta[key] = " ".join(str(value).split())
+            result.origins[key] = ORIGIN
+    author = _good_author(found.get("author"), found.get("sitename"))
+    if author:
+        result.meta["author"], result.origins["author"] = author, ORIGIN
+    elif visible := byline(tree):
+        result.meta["author"], result.origins["author"] = visible, BYLINE_ORIGIN
+
+
+def _good_author(author: Any, sitename: Any) -> str | None:
+    """trafilatura's author, unless it is the site's own name or no name at all."""
+    if not author or not str(author).strip():
+        return None
+    value = _BYLINE_PREFIX.sub("", " ".join(str(author).split()))
+    if sitename and _fold(value) in (_fold(str(sitename)), _fold(str(sitename)).replace(" ", "")):
+        return None
+    return value
+
+
+def byline(tree: lxml_html.HtmlElement) -> str | None:
+    """The first person's name in an element marked as author, outside sidebars and comments."""
+    for el in _marked(tree, _AUTHOR_NAME, with_attrs=("itemprop", "rel")):
+        name = person_name(el.text_content())
+        if name:
+            return name
+    return None
+
+
+def person_name(text: str) -> str | None:
+    """ "Par Jeanne Dupont, envoyée spéciale" -> "Jeanne Dupont"; None if no name leads."""
+    value = " ".join(text.split())
+    value = _BYLINE_PREFIX.sub("", value)
+    m = _PERSON.match(value)
+    if m is None or len(value) > 80:
+        return None
+    rest = value[m.end():].strip()
+    if rest and not re.match(r"^(?:[,|/•·–—(-]|et\b|and\b|&)", rest):
+        return None
+    return m.group(0)
+
+
+def standfirst(tree: lxml_html.HtmlElement, description: str | None, body: str) -> list[str]:
+    """Standfirst paragraphs the main text lacks (see the module docstring)."""
+    found: list[str] = []
+    have = _norm(body)
+    desc = _norm(description or "")
+    for el in _marked(tree, _LEAD_NAME, with_attrs=()):
+        _take(found, have, _block_text(el))
+    if len(desc.split()) >= 8 and not found:
+        for el in _visible_blocks(tree):
+            if _norm(el.text_content()) == desc:
+                _take(found, have, _block_text(el))
+                break
+    return found
+
+
+def _take(found: list[str], have: str, text: str) -> None:
+    norm = _norm(text)
+    if (len(norm.split()) >= 8 and _SENTENCE.search(norm) and norm not in have
+            and all(norm not in _norm(f) and _norm(f) not in norm for f in found)):
+        found.append(text)
+
+
+def _block_text(el: lxml_html.HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def _marked(tree: lxml_html.HtmlElement, pattern: re.Pattern[str],
+            with_attrs: tuple[str, ...]) -> Iterator[lxml_html.HtmlElement]:
+    """Elements whose class or id (or given attributes) match, outside page chrome."""
+    body = tree.find("body")
+    if body is None:
+        return
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            continue
+        names = " ".join([el.get("class", ""), el.get("id", "")]
+                         + [el.get(a, "") for a in with_attrs])
+        if pattern.search(names) and not _in_chrome(el):
+            yield el
+
+
+def _in_chrome(el: lxml_html.HtmlElement) -> bool:
+    """Inside an aside, nav, footer or form, or a block named as comments, related..."""
+    node: Any = el
+    while node is not None and isinstance(node.tag, str) and node.tag != "body":
+        if node.tag in _BLOCK_OUTSIDE or node.tag in _SKIP_TAGS:
+            return True
+        if _OUTSIDE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _visible_blocks(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    body = tree.find("body")
+    if body is None:
+        return
+    for el in body.iter("p", "div", "h2", "h3", "section", "span"):
+        if not _in_chrome(el):
+            yield el
+
+
+def _summary(tree: lxml_html.HtmlElement, kept: str) -> str:
+    """One line saying how much of the page's visible text the extraction left out."""
+    body = tree.find("body")
+    total = len(_norm(body.text_content())) if body is not None else 0
+    if body is not None:
+        total -= sum(len(_norm(el.text_content())) for el in body.iter(*_SKIP_TAGS))
+    left = max(0, total - len(_norm(kept)))
+    return (f"the rest of the page: {left:,} of its {max(total, 0):,} visible characters were "
+            "not main text")
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("\u00ad", "")
+    text = text.replace("’", "'").replace("‘", "'")
+    return " ".join(text.split())
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", _norm(text).casefold())
+    return "".join(c for c in text if (not unicodedata.combining(c) and c.isalnum()) or c == " ")
