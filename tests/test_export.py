@@ -20,6 +20,7 @@ import pytest
 from lxml import etree
 
 from pipeline import export as ex
+from pipeline.cli import main as cli_main
 from pipeline.document import (
     PARA_SEP,
     Application,
@@ -664,7 +665,7 @@ def test_exports_are_byte_identical(exported: dict, tmp_path: Path) -> None:
 def test_main_one_format_one_language(exported: dict, tmp_path: Path,
                                       capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "o"
-    code = ex.main(["--format", "brat", "--lang", "en", str(exported["paths"][0].parent),
+    code = cli_main(["export", "--format", "brat", "--lang", "en", str(exported["paths"][0].parent),
                     "-o", str(out)])
     assert code == 0
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
@@ -683,9 +684,10 @@ def test_main_skips_the_corpus_root(tmp_path: Path) -> None:
 
 
 def test_main_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert ex.main(["--format", "nope", str(tmp_path), "-o", str(tmp_path)]) == 2
-    assert ex.main(["--format", "all", str(tmp_path / "missing.xml"), "-o", str(tmp_path)]) == 2
-    assert ex.main(["--format", "all", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
+    assert cli_main(["export", "--format", "nope", str(tmp_path), "-o", str(tmp_path)]) == 2
+    assert cli_main(["export", "--format", "all", str(tmp_path / "missing.xml"),
+                     "-o", str(tmp_path)]) == 2
+    assert cli_main(["export", "--format", "all", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
     assert "no TEI file" in capsys.readouterr().err
 
 
@@ -694,7 +696,7 @@ def test_a_broken_file_fails_alone(exported: dict, tmp_path: Path,
     broken = tmp_path / "broken.xml"
     broken.write_text("<TEI><oops></TEI>", encoding="utf-8")
     out = tmp_path / "o"
-    code = ex.main(["--format", "doccano", "--lang", "fr", str(broken),
+    code = cli_main(["export", "--format", "doccano", "--lang", "fr", str(broken),
                     str(exported["paths"][0]), "-o", str(out)])
     assert code == 1
     assert (out / "doccano/fr/art-sample.jsonl").is_file()
@@ -748,7 +750,7 @@ def test_seed_exports_pass_every_proof(seed_files: list[Path], repo_root: Path,
     paths = ex.tei_files([tmp_path / "run" / "tei"])
     assert len(paths) == len(seed_files)
     out = tmp_path / "exports"
-    assert ex.main(["--format", "all", "--lang", "both", "-q", *map(str, paths),
+    assert cli_main(["export", "--format", "all", "--lang", "both", "-q", *map(str, paths),
                     "-o", str(out)]) == 0
     sides = [(p, s.lang) for p in paths for s in tei.read_tei(p).sides()]
     assert {lang for _, lang in sides} == {"fr", "en"}

@@ -14,17 +14,22 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cli import main as cli_main
 from pipeline.engines.archive import ArchiveLimits, member_parts, nesting_depth
 from pipeline.engines.install import (
     install_argos,
     install_stanza,
     list_argos,
     list_models,
-    main,
     stanza_available,
     stanza_missing,
 )
 from pipeline.errors import ModelInstallError
+
+
+def main(argv: list[str]) -> int:
+    """``python -m pipeline models ARGV``, in this process."""
+    return cli_main(["models", *argv])
 
 try:
     from synthetic_argos import build_package_dir, build_synthetic_argos

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 from test_tei import DOC_ID, RUN, make_doc
 
+from pipeline.cli import main as cli_main
 from pipeline.tei import codec as tei
 from pipeline.tei import validate
 from pipeline.tei.validate import Problem
@@ -137,14 +138,14 @@ def test_main_prints_problems_and_sets_the_exit_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = _article(tmp_path / "ok")
-    assert validate.main([str(good.parent)]) == 0
+    assert cli_main(["validate", str(good.parent)]) == 0
     assert "1 file(s) checked with jing" in capsys.readouterr().err
     bad = tmp_path / "bad.xml"
     bad.write_text("<TEI", encoding="utf-8")
-    assert validate.main([str(good), str(bad)]) == 1
+    assert cli_main(["validate", str(good), str(bad)]) == 1
     out = capsys.readouterr().out
     assert out.startswith(f"{bad}:1: wellformed: ")
-    assert validate.main([str(tmp_path / "empty-dir-none")]) == 1
+    assert cli_main(["validate", str(tmp_path / "empty-dir-none")]) == 2  # usage error
 
 
 def test_problem_reads_like_a_compiler_message() -> None:

@@ -365,7 +365,10 @@ def test_document_without_translation(tmp_path: Path) -> None:
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], two_docs) -> None:
-    from pipeline.view import main
+    from pipeline.cli import main as cli_main
+
+    def main(argv: list[str]) -> int:
+        return cli_main(["view", *argv])
 
     paths = write_sample_tei(tmp_path / "out" / "tei", two_docs)
     tei.write_corpus(paths, tmp_path / "out" / "corpus.xml", run=RUN, apps=[])
@@ -383,7 +386,9 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], two_docs) -> No
     corpus_title = tomllib.loads(Path(tei.__file__).parent.parent.joinpath("data", "tei.toml")
                                  .read_text(encoding="utf-8"))["corpus"]["title"]
     assert title == corpus_title
-    assert main([str(paths[0]), str(tmp_path / "missing.xml"), "-o", str(tmp_path / "v")]) == 1
+    # a path that names nothing is a usage error, found before anything is written
+    assert main([str(paths[0]), str(tmp_path / "missing.xml"), "-o", str(tmp_path / "v")]) == 2
     assert "missing.xml" in capsys.readouterr().err
+    assert not (tmp_path / "v").exists()
     assert main([str(tmp_path / "empty-*.xml"), "-o", str(tmp_path / "v")]) == 2
     assert main(["--bogus"]) == 2

@@ -1,7 +1,7 @@
 """Model management: install and list models, as a separate explicit step.
 
 A pipeline run never touches the network; models are installed beforehand with
-``python -m pipeline models ...`` (see :func:`main`).
+``python -m pipeline models ...`` (see :mod:`pipeline.commands.models`).
 
 Argos packages are archives from third parties, extracted by :mod:`pipeline.engines.archive`
 (names, kinds, a whole-archive budget, the metadata schema) into a hidden temporary folder
@@ -13,7 +13,6 @@ files) when no other install holds that lock.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import importlib.metadata
@@ -22,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tarfile
 import tempfile
 import urllib.error
@@ -543,57 +541,3 @@ def format_models(info: dict[str, Any]) -> str:
     for name, version in info["spacy"].items():
         lines.append(f"  {name}: {version or 'not installed'}")
     return "\n".join(lines)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``list [--json]``, ``install argos [SOURCE]``, ``install stanza [LANG ...]``."""
-    parser = argparse.ArgumentParser(prog="python -m pipeline models")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_list = sub.add_parser("list", help="show installed models")
-    p_list.add_argument("--json", action="store_true", help="machine-readable output")
-    p_list.add_argument("--packages-dir", type=Path, help="Argos packages folder")
-    p_list.add_argument("--stanza-dir", type=Path, help="stanza resources folder")
-    p_install = sub.add_parser("install", help="install models (the only networked step)")
-    what = p_install.add_subparsers(dest="what", required=True)
-    p_argos = what.add_parser("argos", help="install an Argos fr->en package")
-    p_argos.add_argument(
-        "source", nargs="?", help=".argosmodel file, package folder or URL (none: Argos index)"
-    )
-    p_argos.add_argument("--packages-dir", type=Path, help="default: argos's packages folder")
-    p_argos.add_argument("--replace", action="store_true", help="overwrite an installed copy")
-    p_argos.add_argument("--any-pair", action="store_true", help="accept other language pairs")
-    p_stanza = what.add_parser("stanza", help="download stanza models (GitHub + HuggingFace)")
-    p_stanza.add_argument("langs", nargs="*", default=["fr", "en"], help="default: fr en")
-    p_stanza.add_argument("--stanza-dir", type=Path, help="default: $STANZA_RESOURCES_DIR")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline models ...``: 0 on success, 1 when an install failed."""
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "list" or args.what == "argos":
-            for path in sweep_leftovers(args.packages_dir):
-                print(f"note: removed {path.name}, left by an interrupted install",
-                      file=sys.stderr)
-        if args.command == "list":
-            info = list_models(args.packages_dir, args.stanza_dir)
-            print(json.dumps(info, indent=2) if args.json else format_models(info))
-        elif args.what == "argos":
-            dest = install_argos(
-                args.source,
-                args.packages_dir,
-                pair=None if args.any_pair else ("fr", "en"),
-                replace=args.replace,
-            )
-            print(f"installed {dest}")
-        else:
-            print(f"installed into {install_stanza(args.langs, args.stanza_dir)}")
-    except ModelInstallError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,7 @@
 """Export the corpus for annotation tools, read back from the TEI (the single source of truth).
 
-``python -m pipeline export --format FORMAT [--lang fr|en|both] TEI_PATH... -o DIR``
+``python -m pipeline export [--format FORMAT|all] [--lang fr|en|both] TEI_PATH... -o DIR``
+(the options are in :mod:`pipeline.commands.export`)
 
 Every document is read from its TEI file with :func:`pipeline.tei.codec.read_tei`, never taken
 from a run's memory, and written for each language side asked for::
@@ -24,8 +25,6 @@ byte-identical files.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,9 +42,9 @@ FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (xmi, conll2002, brat, docc
 ALL = "all"
 LANGS = ("fr", "en")
 DEFAULT_OUT = Path("output/exports")
-EXIT_OK, EXIT_DOC_FAILED, EXIT_USAGE = 0, 1, 2
 
-__all__ = ["ALL", "FORMATS", "LANGS", "ExportError", "ExportResult", "export", "main"]
+__all__ = ["ALL", "FORMATS", "LANGS", "ExportError", "ExportResult", "export", "summary",
+           "tei_files"]
 
 
 @dataclass
@@ -161,41 +160,6 @@ def _export_document(doc: Document, fmts: list[str], langs: list[str], out: Path
                                                     else view.entities)
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the export options to ``parser`` (the CLI's ``export`` sub-command)."""
-    parser.add_argument("--format", required=True, choices=[*FORMATS, ALL],
-                        help="annotation format, or all")
-    parser.add_argument("--lang", choices=["fr", "en", "both"], default="both",
-                        help="which side: the French original, the English translation or "
-                        "both (default)")
-    parser.add_argument("paths", nargs="+", metavar="TEI_PATH",
-                        help="TEI article files, or folders of them (e.g. output/tei)")
-    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUT,
-                        help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    return parser
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run an export from parsed arguments; returns the exit status."""
-    try:
-        result = export(args.paths, args.format, args.lang, args.output)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ImportError as exc:  # pipeline.tei.codec not there
-        print(f"error: cannot read TEI: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    for where, message in result.failed:
-        print(f"FAILED {where}: {message}", file=sys.stderr)
-    if not args.quiet:
-        print(summary(result, Path(args.output)), file=sys.stderr)
-    if result.documents == 0:
-        print("error: no TEI file found", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK if result.ok else EXIT_DOC_FAILED
-
-
 def summary(result: ExportResult, out: Path) -> str:
     lines = [f"TEI files read: {result.documents}; files written: {len(result.written)} "
              f"under {out}"]
@@ -209,17 +173,3 @@ def summary(result: ExportResult, out: Path) -> str:
     if result.failed:
         lines.append(f"  failed: {len(result.failed)}")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline export ...`` on its own (the CLI calls :func:`run`)."""
-    parser = configure_parser(argparse.ArgumentParser(
-        prog="python -m pipeline export",
-        description="Export TEI articles for annotation tools (INCEpTION/WebAnno XMI, "
-        "CoNLL-2002, brat, doccano, Label Studio, CoNLL-U). Exit status: 0 all written, "
-        "1 some document failed, 2 usage error."))
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return int(exc.code or 0)
-    return run(args)

@@ -1,7 +1,7 @@
-"""``python -m pipeline.export`` = ``python -m pipeline export``."""
+"""``python -m pipeline.export ...`` = ``python -m pipeline export ...``."""
 
 import sys
 
-from pipeline.export import main
+from pipeline.cli import main
 
-sys.exit(main())
+sys.exit(main(["export", *sys.argv[1:]]))

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from pipeline import __version__
 from pipeline.document import Application, Document, Note
 from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
@@ -33,6 +31,7 @@ from pipeline.run.atomic import (
     safe_output_dir,
     sweep_temp_files,
 )
+from pipeline.run.progress import stage_progress
 from pipeline.stages.limits import bounded
 
 #: Processing stages in order; tei, corpus and validate make the archive.
@@ -406,9 +405,16 @@ def run(settings: Settings) -> RunReport:
     The output folder is locked for the run (a second run into it is refused, exit 2),
     and temporary files a killed run left there are removed first.
     """
+    from pipeline.ingest.files import scan
+
     for stage in settings.stages:
         if stage not in STAGES:
             raise ConfigError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    found = scan(settings.inputs, settings.follow_symlinks)
+    if not found.paths:  # said before the output folder is made: nothing is created
+        skipped = "; ".join(f"{p}: {why}" for p, why in found.skipped[:5])
+        raise ConfigError(f"no input files found in {', '.join(settings.inputs)}"
+                          + (f" (skipped {skipped})" if skipped else ""))
     out = safe_output_dir(settings.output)
     try:
         with output_lock(out) as locked:
@@ -478,12 +484,11 @@ def _run(settings: Settings) -> RunReport:
     stage_seconds: dict[str, float] = {}
     load_seconds: dict[str, float] = {}
     quiet = settings.verbosity < 0
-    bars = {s: tqdm(total=len(todo), desc=f"{s:<10}", unit="doc", disable=quiet or not todo,
-                    leave=True, position=n)
-            for n, s in enumerate(["clean", "analyse", "translate", "analyse-en", "link", "tei"])}
+    progress_stages = ("clean", "analyse", "translate", "analyse-en", "link", "tei")
+    progress = stage_progress(progress_stages, len(todo), quiet=quiet)
 
     def on_stage(name: str, n: int) -> None:
-        bars[name].update(n)
+        progress.update(name, n)
 
     def absorb(chunk_results: list[DocResult]) -> None:
         for r in chunk_results:
@@ -514,10 +519,9 @@ def _run(settings: Settings) -> RunReport:
                 absorb(chunk_results)
                 for name, secs in loads.items():
                     load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
-                for name in bars:
-                    bars[name].update(len(chunk_results))
-    for bar in bars.values():
-        bar.close()
+                for name in progress_stages:
+                    progress.update(name, len(chunk_results))
+    progress.close()
 
     ordered = [results[u.id] for u in units]
     for r in ordered:  # a document that fails now leaves no output of an earlier run behind

@@ -10,15 +10,12 @@
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -347,34 +344,3 @@ def _lxml(items: list[_Item], schema: Path) -> list[Problem]:
             else:
                 problems.append(Problem(it.label, e.line, e.message, "schema"))
     return problems
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pipeline validate PATH...``: print problems; exit 0 when all is valid."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline validate",
-        description="Validate TEI files against tei_all and check their internal links. "
-        "A folder stands for the .xml files under it.",
-    )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="RELAX NG schema")
-    parser.add_argument("--engine", choices=ENGINES, default="auto", help="schema validator")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    files: list[Path] = []
-    for p in args.paths:
-        files += sorted(p.rglob("*.xml")) if p.is_dir() else [p]
-    if not files:
-        print("error: no .xml files to validate", file=sys.stderr)
-        return 1
-    started = time.perf_counter()
-    engine = schema_engine(args.engine)
-    problems = validate(files, schema=args.schema, engine=engine)
-    for problem in problems:
-        print(problem)
-    seconds = time.perf_counter() - started
-    print(
-        f"{len(files)} file(s) checked with {engine} in {seconds:.1f} s: "
-        f"{len(problems)} problem(s)",
-        file=sys.stderr,
-    )
-    return 1 if problems else 0

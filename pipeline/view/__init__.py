@@ -14,16 +14,14 @@ The pages use relative links only and open from the file system. The output depe
 the TEI files alone (no clock), so the same corpus gives the same bytes.
 
 Command line: ``python -m pipeline view TEI_PATH... -o DIR`` (a folder stands for its
-``*.xml`` files, or those of its ``tei/`` folder).
+``*.xml`` files, or those of its ``tei/`` folder; options in :mod:`pipeline.commands.view`).
 """
 
 from __future__ import annotations
 
-import argparse
 import glob
 import logging
 import os
-import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,9 +48,6 @@ def default_title() -> str:
         return FALLBACK_TITLE
 
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
 @dataclass
 class ViewResult:
     index: Path
@@ -68,9 +63,18 @@ def build_view(tei_paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
     A file that cannot be read is listed on the index page and in ``ViewResult.failed``;
     the others are still written.
     """
+    docs, failed = read_documents(tei_paths)
+    return write_view(docs, out_dir, corpus_title=corpus_title, failed=failed)
+
+
+def read_documents(tei_paths: Iterable[str | os.PathLike[str]],
+                   ) -> tuple[list[tuple[Path | None, Document]], list[tuple[str, str]]]:
+    """Each file read back with ``read_tei`` (each once, in path order), and the files that
+    could not be read with why. Reading comes first so that a caller can leave an existing
+    view alone when nothing could be read."""
     from pipeline.tei.codec import read_tei
 
-    docs: list[tuple[Path, Document]] = []
+    docs: list[tuple[Path | None, Document]] = []
     failed: list[tuple[str, str]] = []
     unique = {Path(p).resolve(): Path(p) for p in tei_paths}
     for p in sorted(unique.values(), key=str):
@@ -79,13 +83,13 @@ def build_view(tei_paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
         except Exception as exc:  # one bad file must not lose the others
             log.warning("view: cannot read %s: %s", p, exc)
             failed.append((str(p), f"{type(exc).__name__}: {exc}"))
-    return _write_view(docs, out_dir, corpus_title=corpus_title, failed=failed)
+    return docs, failed
 
 
-def _write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathLike[str],
+def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathLike[str],
                corpus_title: str | None = None,
                failed: list[tuple[str, str]] | None = None) -> ViewResult:
-    """Write the pages for documents already read from TEI (``build_view`` does the reading).
+    """Write the pages for documents already read from TEI (``read_documents``).
 
     Each item is (the TEI file it was read from or None, the document).
     """
@@ -189,7 +193,8 @@ def expand_paths(args: Iterable[str]) -> list[Path]:
     """TEI article files from the command line, in order, each once.
 
     A folder stands for its ``*.xml`` (or those of its ``tei/`` folder), a corpus file
-    (``<teiCorpus>``) for the articles it includes, a quoted glob for its matches.
+    (``<teiCorpus>``) for the articles it includes, a quoted glob for its matches. An
+    argument that names nothing raises ``FileNotFoundError``.
     """
     found: list[Path] = []
     for arg in args:
@@ -198,10 +203,10 @@ def expand_paths(args: Iterable[str]) -> list[Path]:
             files = sorted(p.glob("*.xml")) or sorted((p / "tei").glob("*.xml"))
         elif p.exists():
             files = [p]
-        elif glob.has_magic(arg):
-            files = [Path(x) for x in sorted(glob.glob(arg))]
-        else:
-            files = [p]  # reported as unreadable by build_view
+        elif glob.has_magic(arg) and (matches := sorted(glob.glob(arg))):
+            files = [Path(x) for x in matches]
+        else:  # a usage error, found before anything is written
+            raise FileNotFoundError(f"no such file or folder: {arg}")
         for f in files:
             members = corpus_members(f) if f.is_file() else None
             found.extend([f] if members is None else members)
@@ -209,35 +214,3 @@ def expand_paths(args: Iterable[str]) -> list[Path]:
     for f in found:
         unique.setdefault(f.resolve(), f)
     return list(unique.values())
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline view TEI_PATH... -o DIR``: 0 done, 1 some file unreadable, 2 usage."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline view",
-        description="Write a static HTML view (index, one page per article, entity index) "
-        "of TEI files; the pages open from the file system with no network.")
-    parser.add_argument("paths", nargs="+", metavar="TEI_PATH",
-                        help="TEI files, or folders holding them")
-    parser.add_argument("-o", "--output", type=Path, default=Path("output"),
-                        help="folder for index.html, entities.html, articles/, static/ "
-                        "(default: output)")
-    parser.add_argument("--title", help="corpus title on the pages (default: the TEI corpus "
-                        "title)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_OK if exc.code == 0 else EXIT_USAGE
-    paths = expand_paths(args.paths)
-    if not paths:
-        print("error: no TEI files found", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        result = build_view(paths, args.output, corpus_title=args.title)
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    for path, why in result.failed:
-        print(f"error: {path}: {why}", file=sys.stderr)
-    print(f"view: {len(result.articles)} article(s) -> {result.index}", file=sys.stderr)
-    return EXIT_FAILED if result.failed else EXIT_OK
