@@ -25,6 +25,12 @@ PARA_SEP = "\n\n"
 ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 #: Other spans a backend marks, kept apart from the four types (TEI <date>, <num>).
 OTHER_SPAN_TYPES = ("DATE", "NUM")
+#: A word of the translation left in the source language (the MT did not know it): TEI
+#: <foreign>, its language in ``Mention.source_label``.
+FOREIGN = "FOREIGN"
+#: ``Mention.method`` of an English mention projected from a French one by the translate
+#: stage (the English model's own mentions have no method).
+PROJECTION = "projection"
 
 
 @dataclass
@@ -50,6 +56,10 @@ class Mention:
     text: str
     source_label: str = ""  # the backend's own label (GPE, PERSON, ...)
     ref: str | None = None  # id of an EntityRecord, set by the link stage
+    method: str = ""  # how the mention was found when not by the NER model: PROJECTION
+    #: the original-language mention a projected one comes from (in memory only: the
+    #: link stage turns it into a shared record, which the TEI keeps)
+    origin: Mention | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -51,6 +51,9 @@ CODES = {
     "tei-adjusted": "the TEI writer moved or skipped a mention (or other detail) it could not "
     "write exactly",
     "mt-length": "a sentence was longer than the MT model's input limit and was split",
+    "untranslated-words": "words the MT did not know, kept in the source language and marked "
+    "as foreign (how many, which)",
+    "mt-other-pivot": "words the first Apertium pivot did not know, translated through another",
     "unreadable": "the file could not be read (permissions, I/O error)",
     "id": "the file name is not a valid xml:id as it is: the id was derived (and made unique)",
     "line-ends": "CRLF or lone CR line ends were normalised to LF",

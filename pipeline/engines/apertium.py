@@ -28,6 +28,7 @@ malformed kills its chain and is run the per-batch way (:func:`run_chain`); afte
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -61,7 +62,7 @@ DEBIAN_PACKAGES = {
     "eo": ["apertium-eo-fr", "apertium-eo-en"],
 }
 #: Bumped whenever the way sentences are fed to Apertium changes: it is part of the cache key.
-PROTOCOL = "2"
+PROTOCOL = "3"  # 3: the last step marks unknown words (UNKNOWN)
 BATCH_SIZE = 200  # sentences per Apertium call: amortises its start-up (~0.3 s a mode)
 SEPARATOR = "\n\n"  # an empty line between sentences: words never cross it
 PERSISTENT = True  # keep each mode's programs running, null-flush mode (module docstring)
@@ -73,6 +74,11 @@ MAX_SERVER_FAILURES = 3  # then the engine goes back to one `apertium` call per 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Typographic characters the analysers read worse than their ASCII forms (see the module
 # docstring): normalised at the engine's door, not in the archive.
+#: What :meth:`ApertiumTranslator.translate_marked` puts before a word the last step of
+#: the chain did not know (Apertium's ``*`` and ``@`` marks, which are ambiguous with the
+#: same characters in the text: a sentence that holds one has that mark left alone).
+UNKNOWN = "\x1e"
+_MARK = re.compile(r"(?<![\w*@#])([*@#]+)(?=\w)")
 _DOOR = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00a0": " ", "\u202f": " ",
                        "\u2009": " "})
 
@@ -127,13 +133,17 @@ def door(sentence: str, *, typographic: bool = True) -> str:
     return (text.translate(_DOOR) if typographic else text).strip()
 
 
-def run_chain(chain: list[str], data: str, *, marks: bool = False) -> str:
+def run_chain(chain: list[str], data: str, *, marks: bool = False,
+              marks_last: bool = False) -> str:
     """Run Apertium modes one after the other over plain text; returns the last one's output.
 
-    ``marks`` keeps Apertium's marks (* unknown word, @ transfer, # generation error).
+    ``marks`` keeps Apertium's marks (* unknown word, @ transfer, # generation error),
+    ``marks_last`` only those of the last mode (the earlier ones' output is then exactly
+    what the last one would get without marks).
     """
-    for mode in chain:
-        cmd = ["apertium", *([] if marks else ["-u"]), mode]
+    last = len(chain) - 1
+    for i, mode in enumerate(chain):
+        cmd = ["apertium", *([] if marks or (marks_last and i == last) else ["-u"]), mode]
         proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True,
                               check=False)
         if proc.returncode != 0:
@@ -323,19 +333,21 @@ class ServerChain:
     """A chain's modes, each as ``apertium -u MODE`` runs it: destxt, the mode's programs
     (long-lived :class:`ModeServer`s, stateful ones started per batch), retxt."""
 
-    def __init__(self, modes: list[str], segments: list[list[tuple[str, str]]]) -> None:
+    def __init__(self, modes: list[str], segments: list[list[tuple[str, str]]], *,
+                 marks_last: bool = False) -> None:
         self.steps: list[list[ModeServer | list[str]]] = []
         self.servers: list[ModeServer] = []
         try:
-            for mode, parts in zip(modes, segments, strict=True):
+            for n, (mode, parts) in enumerate(zip(modes, segments, strict=True)):
+                marks = marks_last and n == len(modes) - 1  # the generator's -g
                 steps: list[ModeServer | list[str]] = []
                 for kind, script in parts:
                     if kind == "serve":
-                        server = ModeServer(mode, script)
+                        server = ModeServer(mode, script, marks=marks)
                         self.servers.append(server)
                         steps.append(server)
                     else:
-                        steps.append(_script_args(script))
+                        steps.append(_script_args(script, marks=marks))
                 self.steps.append(steps)
         except BaseException:
             self.kill()
@@ -344,9 +356,10 @@ class ServerChain:
     def alive(self) -> bool:
         return all(s.alive() for s in self.servers)
 
-    def run(self, data: str) -> str:
+    def run(self, data: str, upto: int | None = None) -> str:
+        """The text through the chain's modes (the first ``upto`` of them when given)."""
         raw = data.encode("utf-8")
-        for steps in self.steps:
+        for steps in self.steps[:upto]:
             raw = _filter(["apertium-destxt"], raw)
             for step in steps:
                 raw = step.request(raw) if isinstance(step, ModeServer) else _filter(step, raw)
@@ -365,6 +378,18 @@ class ServerChain:
 def _close_chains(chains: list[ServerChain]) -> None:
     while chains:
         chains.pop().close()
+
+
+def mark_unknown(text: str, source: str) -> str:
+    """Apertium's marks in one output line as :data:`UNKNOWN` (``*`` unknown word, ``@``
+    no transfer entry) or dropped (``#`` generation error: the lemma is English); a mark
+    character that also occurs in the source sentence is taken as text."""
+    def repl(m: re.Match[str]) -> str:
+        marks = m.group(1)
+        if any(c in source for c in marks):
+            return marks
+        return UNKNOWN if ("*" in marks or "@" in marks) else ""
+    return _MARK.sub(repl, text)
 
 
 def split_lines(out: str, n: int) -> list[str] | None:
@@ -412,6 +437,7 @@ class ApertiumTranslator:
         self._idle: list[ServerChain] = []
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _close_chains, self._idle)
+        self._fallbacks: list[ApertiumTranslator] | None = None
 
     def _data_sha256(self) -> str:
         """Checksum of the compiled language data each mode uses (files named in the .mode);
@@ -448,15 +474,17 @@ class ApertiumTranslator:
             self._fingerprint = fingerprint_for(self.pivot)
         return self._fingerprint
 
-    def _call(self, lines: list[str]) -> list[str]:
-        """Translate one batch; exactly one output line per input line, in order."""
+    def _call(self, lines: list[str], upto: int | None = None) -> list[str]:
+        """Translate one batch; exactly one output line per input line, in order. Through
+        the whole chain, words its last step did not know come back after :data:`UNKNOWN`;
+        with ``upto``, through the first ``upto`` modes only, without marks."""
         clean = [door(s) for s in lines]
         todo = [i for i, s in enumerate(clean) if s]
         result = [""] * len(lines)
         if not todo:
             return result
         batch = [clean[i] for i in todo]
-        out = self._run(SEPARATOR.join(batch) + "\n")
+        out = self._run(SEPARATOR.join(batch) + "\n", upto)
         got = split_lines(out, len(batch))
         if got is None:
             if len(batch) == 1:  # one sentence: whatever came back is its translation
@@ -464,19 +492,27 @@ class ApertiumTranslator:
             else:
                 self.retries += 1
                 half = len(batch) // 2
-                got = self._call(batch[:half]) + self._call(batch[half:])
+                return self._merge(lines, todo, self._call(batch[:half], upto)
+                                   + self._call(batch[half:], upto))
+        if upto is None:
+            got = [mark_unknown(text, source) for text, source in zip(got, batch, strict=True)]
+        return self._merge(lines, todo, got)
+
+    @staticmethod
+    def _merge(lines: list[str], todo: list[int], got: list[str]) -> list[str]:
+        result = [""] * len(lines)
         for i, text in zip(todo, got, strict=True):
             result[i] = text
         return result
 
-    def _run(self, data: str) -> str:
+    def _run(self, data: str, upto: int | None = None) -> str:
         """One batch through the chain: long-lived servers if they work, else `apertium`."""
         if self.persistent:
             chain = self._take()
             try:
                 if chain is None:
-                    chain = ServerChain(self.chain, self.segments)
-                out = chain.run(data)
+                    chain = ServerChain(self.chain, self.segments, marks_last=True)
+                out = chain.run(data, upto)
             except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
                 if chain is not None:
                     chain.kill()
@@ -489,7 +525,7 @@ class ApertiumTranslator:
                 with self._lock:
                     self._idle.append(chain)
                 return out
-        return run_chain(self.chain, data)
+        return run_chain(self.chain[:upto], data, marks_last=upto is None)
 
     def _take(self) -> ServerChain | None:
         with self._lock:
@@ -501,17 +537,40 @@ class ApertiumTranslator:
         return None
 
     def translate(self, sentences: list[str]) -> list[str]:
+        """English for each sentence, as ``apertium -u`` writes it (no marks)."""
+        return [t.replace(UNKNOWN, "") for t in self.translate_marked(sentences)]
+
+    def translate_marked(self, sentences: list[str]) -> list[str]:
+        """As :meth:`translate`, with :data:`UNKNOWN` before each word the chain's last step
+        did not know (a source word passed through, or a pivot-language word)."""
+        return self._batches(sentences, None)
+
+    def first_step(self, texts: list[str]) -> list[str]:
+        """The texts through the chain's first mode only (French -> pivot language)."""
+        return self._batches(texts, 1)
+
+    def fallbacks(self) -> list[ApertiumTranslator]:
+        """Engines of the other installed pivots, in order of preference (made once)."""
+        if self._fallbacks is None:
+            self._fallbacks = [ApertiumTranslator(p, workers=1, persistent=self.persistent)
+                               for p in installed_pivots() if p != self.pivot]
+        return self._fallbacks
+
+    def _batches(self, sentences: list[str], upto: int | None) -> list[str]:
         if not sentences:
             return []
+        call = functools.partial(self._call, upto=upto)
         size = max(1, min(BATCH_SIZE, -(-len(sentences) // max(1, self.workers))))
         batches = [sentences[i : i + size] for i in range(0, len(sentences), size)]
         if len(batches) == 1 or self.workers <= 1:
-            return [line for batch in map(self._call, batches) for line in batch]
+            return [line for batch in map(call, batches) for line in batch]
         # Apertium runs in its own processes: threads keep both cores busy.
         with ThreadPoolExecutor(self.workers) as pool:
-            return [line for batch in pool.map(self._call, batches) for line in batch]
+            return [line for batch in pool.map(call, batches) for line in batch]
 
     def close(self) -> None:
         """Stop the long-lived processes (idle ones; they also stop with this process)."""
         with self._lock:
             _close_chains(self._idle)
+        for engine in self._fallbacks or []:
+            engine.close()

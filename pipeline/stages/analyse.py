@@ -7,7 +7,9 @@ sentences the translate stage made (one per source sentence) and is only analyse
 
 from __future__ import annotations
 
-from pipeline.document import Document, Mention, Sentence, Side, Token
+from dataclasses import replace
+
+from pipeline.document import FOREIGN, PROJECTION, Document, Mention, Sentence, Side, Token
 from pipeline.engines.base import Annotator
 
 
@@ -27,16 +29,38 @@ def analyse_original(docs: list[Document], annotator: Annotator) -> None:
 
 
 def analyse_translation(docs: list[Document], annotator: Annotator) -> None:
-    """Analyse each translated sentence on its own: the alignment fixes the boundaries."""
+    """Analyse each translated sentence on its own: the alignment fixes the boundaries.
+
+    Mentions the translate stage already put there (names projected from the original,
+    foreign words) stay; the model adds the mentions it finds elsewhere: where both
+    cover the same words, the projection wins.
+    """
     sents = [s for d in docs if d.translation for s in d.translation.sentences() if s.text]
     results = annotator.analyse_sentences([s.text for s in sents])
     for target, result in zip(sents, results, strict=True):
         moved = _shift(result, target.start)
-        target.tokens, target.mentions = moved.tokens, moved.mentions
+        target.tokens = moved.tokens
+        target.mentions = merge_mentions(target.mentions, moved.mentions)
     for doc in docs:
         if doc.translation:
             for app in annotator.applications():
                 doc.add_app(app)
+
+
+def merge_mentions(kept: list[Mention], found: list[Mention]) -> list[Mention]:
+    """``kept`` (projected names, foreign words) plus the model's mentions that overlap
+    no projected name and cross no foreign word."""
+    names = [m for m in kept if m.method == PROJECTION]
+    foreign = [m for m in kept if m.label == FOREIGN]
+    out = list(kept)
+    for m in found:
+        if any(p.start < m.end and m.start < p.end for p in names):
+            continue
+        if any(f.start < m.end and m.start < f.end and not (m.start <= f.start and f.end <= m.end)
+               for f in foreign):
+            continue
+        out.append(m)
+    return sorted(out, key=lambda m: (m.start, m.end))
 
 
 def _shift(sent: Sentence, offset: int) -> Sentence:
@@ -50,10 +74,7 @@ def _shift(sent: Sentence, offset: int) -> Sentence:
             Token(t.start + offset, t.end + offset, t.text, t.lemma, t.upos, t.feats, t.space_after)
             for t in sent.tokens
         ],
-        mentions=[
-            Mention(m.start + offset, m.end + offset, m.label, m.text, m.source_label, m.ref)
-            for m in sent.mentions
-        ],
+        mentions=[replace(m, start=m.start + offset, end=m.end + offset) for m in sent.mentions],
         corresp=sent.corresp,
         lang=sent.lang,
         untranslated=sent.untranslated,

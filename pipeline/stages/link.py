@@ -9,6 +9,8 @@ record on evidence, strongest first:
 * ``identity`` the same normalised form (« Lloyd Austin » / "Lloyd Austin");
 * ``surname``  a person's last name alone ("Soleimani" / « Qassem Soleimani »);
 * ``fuzzy``    near-identical spellings once transliterated (« Hachd » / "Hashd");
+* ``projection`` (first of all) the English mention was projected from a French one by
+  the translate stage (stages/entities.py): it joins that mention's record;
 * ``overlap``  at least half of the English mention's content words match the words
   of a record of the same type in the French source sentence (the translation of
   that sentence), cognates included (« Département d'État » / "Department of State").
@@ -37,6 +39,7 @@ from typing import Any
 
 from pipeline.document import (
     ENTITY_TYPES,
+    PROJECTION,
     Application,
     Document,
     EntityRecord,
@@ -61,6 +64,9 @@ _TRANSLIT = (("ch", "sh"), ("ou", "u"), ("gh", "g"), ("q", "k"), ("dj", "j"), ("
 #: Strength of each method, strongest first.
 METHODS = ("alias", "identity", "surname", "fuzzy", "overlap")
 STRONG = METHODS.index("overlap")  # ranks below this are strong evidence
+#: A record's methods, as its TEI note lists them: ``projection`` (an English mention
+#: projected from a French one by the translate stage) before the evidence methods.
+RECORD_METHODS = (PROJECTION, *METHODS)
 
 
 def normalise(form: str) -> str:
@@ -95,8 +101,8 @@ def alias_index() -> dict[str, tuple[int, str]]:
     """Normalised form -> (alias group number, type)."""
     index: dict[str, tuple[int, str]] = {}
     for n, group in enumerate(alias_groups()):
-        for lang, forms in group.items():
-            if lang != "type":
+        for forms in group.values():
+            if isinstance(forms, list):  # "type" and "article" are not forms
                 for form in forms:
                     index.setdefault(normalise(form), (n, group["type"]))
     return index
@@ -146,6 +152,11 @@ def link(doc: Document) -> None:
             aligned = list(dict.fromkeys(owner[id(m)] for m in _names([src] if src else [])
                                          if id(m) in owner))
             for m in _names([sent]):
+                origin = owner.get(id(m.origin)) if m.method == PROJECTION and m.origin else None
+                if origin is not None:  # projected from a French mention: by construction
+                    origin.methods.add(PROJECTION)
+                    origin.add(tgt_lang, m)
+                    continue
                 # Strong evidence in the aligned sentence, then in the whole document;
                 # word overlap only within the aligned sentence.
                 rec, rank = _best(aligned, m, cross=True, overlap=True)
@@ -162,7 +173,7 @@ def link(doc: Document) -> None:
     for n, rec in enumerate(recs, 1):
         rid = f"{doc.id}.ent{n}"
         rec.type = _record_type(rec, src_lang)
-        method = "+".join(m for m in METHODS if m in rec.methods) if len(rec.forms) > 1 \
+        method = "+".join(m for m in RECORD_METHODS if m in rec.methods) if len(rec.forms) > 1 \
             else "monolingual"
         doc.records.append(EntityRecord(rid, rec.type, rec.forms, method))
         for _, m in rec.mentions:

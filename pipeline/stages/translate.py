@@ -12,16 +12,31 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.document import PARA_SEP, Document, Note, Paragraph, Sentence, Side
+from pipeline.document import (
+    FOREIGN,
+    PARA_SEP,
+    Document,
+    Mention,
+    Note,
+    Paragraph,
+    Sentence,
+    Side,
+)
 from pipeline.engines.base import Translator
+from pipeline.stages import entities, unknown
 from pipeline.stages.langid import detect_language
 
 TARGET = "en"
 #: Sentences shorter than this (in words) are trusted to be in the article's language:
 #: language guesses on a few words are unreliable.
 MIN_WORDS_FOR_LANGID = 6
+#: Report codes (pipeline/errors.py).
+UNTRANSLATED_WORDS = "untranslated-words"
+OTHER_PIVOT = "mt-other-pivot"
 
 
 class TranslationCache:
@@ -80,45 +95,153 @@ def carry_reason(sentence: Sentence, source_lang: str) -> str | None:
     return None
 
 
+@dataclass
+class _Job:
+    """One sentence to translate: what the engine gets, and the names it protects."""
+
+    sent: Sentence
+    protected: entities.Protected
+    result: unknown.Outcome | None = None
+
+
+@dataclass
+class _Chunk:
+    """A chunk's sentences, their jobs, and the English forms of their names."""
+
+    plans: list[tuple[Document, list[tuple[Sentence, str | None]]]] = field(default_factory=list)
+    jobs: dict[str, _Job] = field(default_factory=dict)  # sentence id -> job
+    forms: dict[str, entities.Form] = field(default_factory=dict)  # French name -> form
+    alone: list[str] = field(default_factory=list)  # names the engine translates alone
+    split: set[str] = field(default_factory=set)  # texts the engine cut in parts
+
+
 def translate(docs: list[Document], translator: Translator, cache: TranslationCache) -> None:
-    """Build each document's translation side, sentence-aligned with its original."""
-    wanted: list[str] = []
-    plans: list[tuple[Document, list[tuple[Sentence, str | None]]]] = []
+    """Build each document's translation side, sentence-aligned with its original, with
+    each name translated as a unit and projected onto the English (stages/entities.py)."""
+    protects = hasattr(translator, "translate_marked")
+    chunk = _plan(docs, protects)
+    texts = [j.protected.text for j in chunk.jobs.values()] + chunk.alone
+    done = _cached(translator, cache, texts, chunk)
+    for name in chunk.alone:
+        chunk.forms[name] = entities.from_engine(name, done[name])
+    items = [_project(job, done[job.protected.text], chunk.forms, protects)
+             for job in chunk.jobs.values()]
+    first_step = getattr(translator, "first_step", None)
+    fallbacks = getattr(translator, "fallbacks", list)()
+    outcomes = unknown.resolve(
+        items,
+        _word_engine(first_step, f"{translator.fingerprint()}|first-step", cache)
+        if first_step else None,
+        [_word_engine(f.translate_marked, f"{f.fingerprint()}|marked", cache)
+         for f in fallbacks],
+    )
+    for job, outcome in zip(chunk.jobs.values(), outcomes, strict=True):
+        job.result = outcome
+    for doc, plan in chunk.plans:
+        _build_side(doc, plan, chunk.jobs)
+        cut = sum(1 for sent, reason in plan if reason is None and
+                  chunk.jobs[sent.id].protected.text in chunk.split)
+        if cut:
+            doc.notes.append(Note("mt-length", f"{cut} sentence(s) over the MT model's input "
+                                  "limit were translated in parts"))
+        _count_words(doc, [chunk.jobs[s.id] for s, reason in plan if reason is None])
+        for app in translator.applications():
+            doc.add_app(app)
+
+
+def _plan(docs: list[Document], protects: bool) -> _Chunk:
+    """Which sentences go to the engine, as what, and which names it translates alone."""
+    chunk = _Chunk()
     for doc in docs:
         plan = []
         for sent in doc.original.sentences():
             reason = carry_reason(sent, doc.original.lang)
             plan.append((sent, reason))
-            if reason is None:
-                wanted.append(sent.text)
-        plans.append((doc, plan))
-    unique = list(dict.fromkeys(wanted))
-    done = cache.get_many(translator.fingerprint(), unique)
+            if reason is not None:
+                continue
+            protected = entities.protect(sent) if protects else entities.Protected(sent.text)
+            chunk.jobs[sent.id] = _Job(sent, protected)
+            for m in entities.names(sent):
+                if m.text not in chunk.forms:
+                    form = entities.decide(m)
+                    if form is not None:
+                        chunk.forms[m.text] = form
+                    elif m.text not in chunk.alone:
+                        chunk.alone.append(m.text)
+        chunk.plans.append((doc, plan))
+    return chunk
+
+
+def _cached(translator: Translator, cache: TranslationCache, texts: list[str],
+            chunk: _Chunk) -> dict[str, str]:
+    """The engine's output for each text (marked, when it marks unknown words), through
+    the cache; each distinct text goes to the engine once."""
+    unique = list(dict.fromkeys(texts))
+    fingerprint = translator.fingerprint()
+    done = cache.get_many(fingerprint, unique)
     cache.hits += len(done)
     todo = [t for t in unique if t not in done]
     cache.misses += len(todo)
     if todo:
         # Longest first keeps batches of similar lengths together (less padding for neural MT).
         todo.sort(key=len, reverse=True)
-        new = dict(zip(todo, translator.translate(todo), strict=True))
-        split = {todo[i] for i in getattr(translator, "last_split", [])}
-        cache.put_many(translator.fingerprint(), new)
+        engine = getattr(translator, "translate_marked", translator.translate)
+        new = dict(zip(todo, engine(todo), strict=True))
+        chunk.split = {todo[i] for i in getattr(translator, "last_split", [])}
+        cache.put_many(fingerprint, new)
         done.update(new)
+    return done
+
+
+def _word_engine(fn: Callable[[list[str]], list[str]], fingerprint: str,
+                 cache: TranslationCache) -> Callable[[list[str]], list[str]]:
+    """An engine call for single words, through the cache under its own fingerprint."""
+    def call(words: list[str]) -> list[str]:
+        done = cache.get_many(fingerprint, words)
+        todo = [w for w in dict.fromkeys(words) if w not in done]
+        if todo:
+            new = dict(zip(todo, fn(todo), strict=True))
+            cache.put_many(fingerprint, new)
+            done.update(new)
+        return [done[w] for w in words]
+    return call
+
+
+def _project(job: _Job, output: str, forms: dict[str, entities.Form],
+             protects: bool) -> unknown.Item:
+    """Names put back (or searched for) in one sentence's English output."""
+    text = " ".join(output.split())
+    sent = job.sent
+    if protects:
+        projected = entities.substitute(text, job.protected, forms)
+        missing = projected.lost
     else:
-        split = set()
-    for doc, plan in plans:
-        _build_side(doc, plan, done)
-        cut = sum(1 for sent, reason in plan if reason is None and sent.text in split)
-        if cut:
-            doc.notes.append(Note("mt-length", f"{cut} sentence(s) over the MT model's input "
-                                  "limit were translated in parts"))
-        for app in translator.applications():
-            doc.add_app(app)
+        projected = entities.Projected(text)
+        missing = entities.names(sent)
+    if missing:
+        taken = [(a, b) for a, b, _, _ in projected.spans]
+        projected.spans += entities.search(projected.text, missing, forms, taken)
+    spans = [(m.start - sent.start, m.end - sent.start) for m in entities.names(sent)]
+    return unknown.Item(sent.text, spans, projected)
+
+
+def _count_words(doc: Document, jobs: list[_Job]) -> None:
+    """Per document: words left in French (marked foreign), words another pivot gave."""
+    foreign = [w for j in jobs if j.result for w in j.result.foreign_words()]
+    other = sum(j.result.by_fallback for j in jobs if j.result)
+    if foreign:
+        shown = ", ".join(dict.fromkeys(foreign))
+        doc.notes.append(Note(UNTRANSLATED_WORDS, f"{len(foreign)} word(s) the MT did not "
+                              f"know were kept in the source language, marked as foreign: "
+                              f"{shown}"))
+    if other:
+        doc.notes.append(Note(OTHER_PIVOT, f"{other} word(s) the first pivot did not know "
+                              "were translated through another pivot"))
 
 
 def _build_side(doc: Document, plan: list[tuple[Sentence, str | None]],
-                done: dict[str, str]) -> None:
-    by_id = {s.id: (s, reason) for s, reason in plan}
+                jobs: dict[str, _Job]) -> None:
+    reasons = {s.id: reason for s, reason in plan}
     side = Side(TARGET)
     parts: list[str] = []
     pos = 0
@@ -126,24 +249,16 @@ def _build_side(doc: Document, plan: list[tuple[Sentence, str | None]],
     for para in doc.original.paragraphs:
         if parts:
             pos += len(PARA_SEP)
-        start = pos
-        new_para = Paragraph(id=_target_id(para.id, doc.original.lang), start=start, end=start,
+        new_para = Paragraph(id=_target_id(para.id, doc.original.lang), start=pos, end=pos,
                              kind=para.kind)
         for sent in para.sentences:
-            source, reason = by_id[sent.id]
-            text = source.text if reason else " ".join(done[source.text].split())
-            if not text:
-                text, reason = source.text, "the engine returned an empty translation"
-            if reason:
-                carried += 1
             if new_para.sentences:
                 pos += 1  # one space between sentences
-            new_para.sentences.append(Sentence(
-                id=_target_id(sent.id, doc.original.lang), start=pos, end=pos + len(text),
-                text=text, corresp=sent.id, lang=source.lang if reason else None,
-                untranslated=reason,
-            ))
-            pos += len(text)
+            target = _target_sentence(sent, reasons[sent.id], jobs.get(sent.id), pos,
+                                      doc.original.lang)
+            carried += target.untranslated is not None
+            new_para.sentences.append(target)
+            pos = target.end
         new_para.end = pos
         parts.append(" ".join(s.text for s in new_para.sentences))
         side.paragraphs.append(new_para)
@@ -154,6 +269,26 @@ def _build_side(doc: Document, plan: list[tuple[Sentence, str | None]],
         doc.meta.title_en = side.text[heads[0].start : heads[0].end]
     if carried:
         doc.notes.append(Note("untranslated", f"{carried} sentence(s) carried over untranslated"))
+
+
+def _target_sentence(sent: Sentence, reason: str | None, job: _Job | None, pos: int,
+                     source_lang: str) -> Sentence:
+    """The English sentence at ``pos``: the engine's, with its projected names and
+    foreign words as mentions; or the source carried over, with the reason."""
+    outcome = job.result if job and reason is None else None
+    text = outcome.text if outcome else ""
+    if reason is None and not text:
+        reason = "the engine returned an empty translation"
+    if reason is not None or outcome is None:
+        return Sentence(id=_target_id(sent.id, source_lang), start=pos,
+                        end=pos + len(sent.text), text=sent.text, corresp=sent.id,
+                        lang=sent.lang, untranslated=reason)
+    mentions = entities.projected_mentions(outcome.spans, pos)
+    mentions += [Mention(pos + a, pos + b, FOREIGN, text[a:b], source_lang)
+                 for a, b in outcome.foreign]
+    mentions.sort(key=lambda m: (m.start, m.end))
+    return Sentence(id=_target_id(sent.id, source_lang), start=pos, end=pos + len(text),
+                    text=text, mentions=mentions, corresp=sent.id)
 
 
 def _target_id(source_id: str, source_lang: str) -> str:

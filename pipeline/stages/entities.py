@@ -1,0 +1,237 @@
+"""Names through machine translation: one English form per French mention, protected
+from the engine, put back in place, and projected as an English mention.
+
+Why: a rule-based pivot chain translates names word by word (« État islamique » ->
+"Been Islamic", « al-Soudani » -> "to the-Soudani"), and the English NER and the
+cross-lingual records inherit the damage. So the translate stage decides each name's
+English form itself, in this order:
+
+1. ``alias``: the alias table (data/aliases.toml; common world-news names): the English
+   form spelled like the French one once transliterated (« Daech » -> "Daesh"), else an
+   acronym for an acronym (« EI » -> "IS"), else the group's first English form;
+2. ``kept``: a person's name, or a multi-word name written all in capitals (« Kataib
+   Hezbollah », « La Tribune Dimanche »), stays as written: transliteration conventions
+   (« al- », « Abou », « ben ») are left alone;
+3. ``translated``: otherwise the mention alone goes through the engine (« Parlement
+   irakien » -> "Iraqi Parliament"); kept as written when the engine did not know one
+   of its words.
+
+With an engine that passes unknown words through unchanged (Apertium), each mention of
+a sentence is replaced by a placeholder word before translation (an unknown capitalised
+word, which both steps of the pivot chain copy and move with the sentence's reordering),
+and the English form is put back in its place: the span of the English mention is then
+known by construction (:func:`substitute`). Elided and contracted articles stay outside
+the mention and are translated with the sentence (« d'al-Asad » -> "of al-Asad",
+« aux États-Unis » -> "to the United States"); "the" before a country or a person is
+dropped unless the table says the English name takes it (« l'Irak » -> "Iraq").
+With an engine that may rewrite placeholders (neural MT), the sentence is translated as
+it is and the English form searched for in the output (:func:`search`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.document import ENTITY_TYPES, PROJECTION, Mention, Sentence
+from pipeline.stages.link import alias_groups, alias_index, normalise, transliterate
+
+#: Lower-case words that do not stop a name from counting as "written in capitals".
+_PARTICLES = frozenset("al el ben bin ibn abou abu bou de du des d la le l van von der "
+                       "et of and".split())
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ARTICLE_BEFORE = re.compile(r"(?:^|(?<=\s))[Tt]he $")
+#: The engine's word for "unknown" in marked output (apertium.UNKNOWN).
+UNKNOWN = "\x1e"
+
+
+@dataclass(frozen=True)
+class Form:
+    """The English form chosen for a French mention, and how."""
+
+    text: str
+    how: str  # alias | kept | translated
+    article: bool = False  # the English name takes "the"
+
+
+def alias_form(text: str) -> Form | None:
+    """The alias table's English form for a French name, or None."""
+    hit = alias_index().get(normalise(text))
+    if hit is None:
+        return None
+    group = alias_groups()[hit[0]]
+    forms: list[str] = list(group.get("en", []))
+    if not forms:
+        return None
+    article = bool(group.get("article", False))
+    key = transliterate(normalise(text))
+    for form in forms:
+        if transliterate(normalise(form)) == key:
+            return Form(form, "alias", article)
+    if text.isupper() and len(text) > 1:
+        for form in forms:
+            if form.replace(".", "").isupper():
+                return Form(form, "alias", article)
+    return Form(forms[0], "alias", article)
+
+
+def kept_as_written(m: Mention) -> bool:
+    """People's names, and names written all in capitals of more than one word."""
+    if m.label == "PER":
+        return True
+    words = [w for w in _WORD.findall(m.text) if w.casefold() not in _PARTICLES]
+    return len(_WORD.findall(m.text)) > 1 and all(w[:1].isupper() for w in words)
+
+
+def decide(m: Mention) -> Form | None:
+    """The English form of a mention, or None when the engine must translate it alone."""
+    found = alias_form(m.text)
+    if found is not None:
+        return found
+    if kept_as_written(m):
+        return Form(m.text, "kept")
+    return None
+
+
+def from_engine(source: str, marked: str) -> Form:
+    """A mention translated alone: the engine's output, unless it did not know a word."""
+    if not marked or UNKNOWN in marked:
+        return Form(source, "kept")
+    text = re.sub(r"^(?:[Tt]he|[Aa]n?) ", "", " ".join(marked.split()))
+    if source[:1].isupper() and text[:1].islower():
+        text = text[:1].upper() + text[1:]
+    return Form(text or source, "translated")
+
+
+def names(sentence: Sentence) -> list[Mention]:
+    """The sentence's entity mentions that do not overlap an earlier, longer one."""
+    out: list[Mention] = []
+    for m in sorted(sentence.mentions, key=lambda m: (m.start, -m.end)):
+        if m.label in ENTITY_TYPES and m.end > m.start and \
+                not any(o.start < m.end and m.start < o.end for o in out):
+            out.append(m)
+    return out
+
+
+@dataclass
+class Protected:
+    """A sentence with its names replaced by placeholder words."""
+
+    text: str  # what the engine gets
+    slots: list[tuple[str, Mention]] = field(default_factory=list)  # placeholder, mention
+
+
+def _placeholder(n: int, taken: str) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(97 + r) + letters
+    for prefix in ("Zq", "Xv", "Qz"):
+        word = f"{prefix}{letters}x"
+        if word not in taken:
+            return word
+    return f"Zq{letters}xq"
+
+
+def protect(sentence: Sentence) -> Protected:
+    """Replace each name of the sentence by a placeholder the engine passes through."""
+    text, base = sentence.text, sentence.start
+    out: list[str] = []
+    slots: list[tuple[str, Mention]] = []
+    pos = 0
+    for n, m in enumerate(names(sentence)):
+        a, b = m.start - base, m.end - base
+        if a < pos or b > len(text):
+            continue
+        word = _placeholder(n, text)
+        out += [text[pos:a], word]
+        slots.append((word, m))
+        pos = b
+    out.append(text[pos:])
+    return Protected("".join(out), slots)
+
+
+@dataclass
+class Projected:
+    """An English sentence with its projected names: (start, end, form, French mention)."""
+
+    text: str
+    spans: list[tuple[int, int, Form, Mention]] = field(default_factory=list)
+    lost: list[Mention] = field(default_factory=list)  # placeholders the engine lost
+
+
+def substitute(marked: str, protected: Protected, forms: dict[str, Form]) -> Projected:
+    """Put each name's English form back where its placeholder came out of the engine.
+
+    ``marked`` keeps the engine's :data:`UNKNOWN` marks before other words (they are
+    resolved later); a placeholder's own mark goes. A placeholder that did not come
+    back exactly once is lost (the caller searches for the name instead).
+    """
+    marked = re.sub(UNKNOWN + r"(?!\w)", "", marked)  # a mark before no word: none
+    counts = {w: len(re.findall(rf"\b{w}\b", marked)) for w, _ in protected.slots}
+    by_word = {w: m for w, m in protected.slots if counts[w] == 1}
+    result = Projected("")
+    result.lost = [m for w, m in protected.slots if counts[w] != 1]
+    if not by_word:
+        result.text = marked
+        return result
+    pattern = re.compile(UNKNOWN + r"?\b(" + "|".join(map(re.escape, by_word)) + r")\b")
+    parts: list[str] = []
+    pos = 0
+    for hit in pattern.finditer(marked):
+        m = by_word[hit.group(1)]
+        form = forms[m.text]
+        before = marked[pos : hit.start()]
+        if _drops_article(m, form):
+            before = _ARTICLE_BEFORE.sub("", before)
+        parts.append(before)
+        start = sum(len(p) for p in parts)
+        parts.append(form.text)
+        result.spans.append((start, start + len(form.text), form, m))
+        pos = hit.end()
+    parts.append(marked[pos:])
+    result.text = "".join(parts)
+    return result
+
+
+def _drops_article(m: Mention, form: Form) -> bool:
+    """English puts no "the" before a person, or a place whose name does not take it."""
+    if form.article:
+        return False
+    if m.label == "PER":
+        return True
+    return m.label == "LOC" and (form.how == "alias" or len(form.text.split()) == 1)
+
+
+def search(text: str, mentions: list[Mention], forms: dict[str, Form],
+           taken: list[tuple[int, int]] | None = None) -> list[tuple[int, int, Form, Mention]]:
+    """Find each mention's English form (else its French form) in a translation, left to
+    right, one occurrence per mention, never overlapping another projected span."""
+    used = list(taken or [])
+    found: list[tuple[int, int, Form, Mention]] = []
+    for m in mentions:
+        form = forms.get(m.text) or Form(m.text, "kept")
+        for candidate in dict.fromkeys([form.text, m.text]):
+            hit = _free_match(text, candidate, used)
+            if hit is not None:
+                used.append(hit)
+                found.append((hit[0], hit[1], Form(candidate, form.how, form.article), m))
+                break
+    return found
+
+
+def _free_match(text: str, needle: str, used: list[tuple[int, int]]) -> tuple[int, int] | None:
+    if not needle.strip():
+        return None
+    for hit in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", text):
+        a, b = hit.span()
+        if not any(u < b and a < v for u, v in used):
+            return a, b
+    return None
+
+
+def projected_mentions(spans: list[tuple[int, int, Form, Mention]], offset: int) -> list[Mention]:
+    """English mentions for projected spans (offsets moved by ``offset``)."""
+    return [Mention(offset + a, offset + b, m.label, form.text, "", method=PROJECTION, origin=m)
+            for a, b, form, m in sorted(spans, key=lambda s: s[0])]
