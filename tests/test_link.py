@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipeline.document import (
     ENTITY_TYPES,
     PARA_SEP,
+    PROJECTION,
     Document,
     Mention,
     Paragraph,
@@ -208,3 +209,22 @@ def test_alias_table_is_consistent() -> None:
                 assert seen.setdefault(key, n) == n, f"{form!r} in two alias groups"
     assert link.normalise("l’OTAN") == link.normalise("OTAN") == "otan"
     assert link.transliterate("hachd al chaabi") == link.transliterate("hashd al shaabi")
+
+
+def test_a_projected_mention_joins_its_french_mention_record() -> None:
+    """The translate stage projected "Mosul Dam" from « barrage de Mossoul »: no evidence
+    method would tie them, the projection does, and the record says so."""
+    doc = Document("art-p", Source("p.txt", "p.txt", "0" * 64, 0))
+    doc.original = _side("fr", "art-p", [("Le barrage de Mossoul tient.",
+                                          [("barrage de Mossoul", "LOC")])])
+    doc.translation = _side("en", "art-p", [("The Mosul Dam holds.", [("Mosul Dam", "LOC")])])
+    src, tgt = doc.original.sentences()[0], doc.translation.sentences()[0]
+    tgt.corresp = src.id
+    tgt.mentions[0].method = PROJECTION
+    tgt.mentions[0].origin = src.mentions[0]
+    link.link(doc)
+    check_refs(doc)
+    assert tgt.mentions[0].ref == src.mentions[0].ref
+    (rec,) = doc.records
+    assert rec.method == "projection" and rec.forms == {"fr": ["barrage de Mossoul"],
+                                                        "en": ["Mosul Dam"]}

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from pipeline.document import (
+    FOREIGN,
     PARA_SEP,
+    PROJECTION,
     Application,
     DateValue,
     Document,
@@ -579,3 +581,27 @@ def test_random_text_is_kept_and_valid() -> None:
         check()
         if HAVE_JING:  # one jing call for the whole batch (lxml would compile tei_all: ~17 s)
             assert validate(paths, engine="jing") == []
+
+
+def test_projected_mentions_and_foreign_words_round_trip(tmp_path: Path) -> None:
+    """A projected English name keeps its method, a word the MT did not know stays
+    <foreign>, and both come back from the file; the file stays valid."""
+    doc = make_doc(dirty=False)
+    sent = doc.translation.sentences()[1]  # type: ignore[union-attr]
+    kadhimi = next(m for m in sent.mentions if m.text == "Mustafa Kadhimi")
+    kadhimi.method = PROJECTION
+    other = doc.translation.sentences()[2]  # type: ignore[union-attr]
+    a = other.start + other.text.index("north")
+    other.mentions.append(Mention(a, a + 5, FOREIGN, "north", "fr"))
+    other.mentions.sort(key=lambda m: (m.start, m.end))
+    path = written(doc, tmp_path)
+    xml = path.read_text(encoding="utf-8")
+    assert '<foreign xml:lang="fr">' in xml and 'type="mention-methods"' in xml
+    if HAVE_JING:
+        assert validate([path], engine="jing") == []
+    back = tei.read_tei(path)
+    got = back.translation.sentences()  # type: ignore[union-attr]
+    assert [(m.text, m.method) for m in got[1].mentions if m.method] == \
+        [("Mustafa Kadhimi", PROJECTION)]
+    assert [(m.text, m.label, m.source_label) for m in got[2].mentions
+            if m.label == FOREIGN] == [("north", FOREIGN, "fr")]

@@ -9,11 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.document import PARA_SEP, Document, Paragraph, Sentence, Source
+from pipeline.document import (
+    FOREIGN,
+    PARA_SEP,
+    PROJECTION,
+    Document,
+    Mention,
+    Paragraph,
+    Sentence,
+    Source,
+)
 from pipeline.engines import apertium
 from pipeline.engines.argos import ArgosTranslator
 from pipeline.engines.install import install_argos
 from pipeline.run.runner import Settings, run
+from pipeline.stages.entities import UNKNOWN
 from pipeline.stages.translate import TranslationCache, translate
 
 try:
@@ -173,3 +183,63 @@ def test_a_run_with_the_argos_package_uses_it_end_to_end(
     assert data["engines"]["mt"].startswith("argos:")
     tei = (tmp_path / "out" / "tei" / "art-004_8cab881343aabe4f.xml").read_text(encoding="utf-8")
     assert 'ident="argostranslate"' in tei or "argos" in tei
+
+
+def with_names(doc: Document, names: dict[str, str]) -> Document:
+    """Mentions for each (surface -> label) found in the document's sentences."""
+    for sent in doc.original.sentences():
+        for surface, label in names.items():
+            at = sent.text.find(surface)
+            if at >= 0:
+                a = sent.start + at
+                sent.mentions.append(Mention(a, a + len(surface), label, surface))
+        sent.mentions.sort(key=lambda m: m.start)
+    return doc
+
+
+NAMED = [["L’Irak et les États-Unis conviennent de discuter du retrait."],
+         ["La base aérienne d’al-Asad a été visée par le Kataib Hezbollah et par l’EI.",
+          "Mohamed Chia al-Soudani a demandé prochainement le départ des milices chiites."]]
+NAMES = {"Irak": "LOC", "États-Unis": "LOC", "al-Asad": "LOC", "Kataib Hezbollah": "ORG",
+         "EI": "ORG", "Mohamed Chia al-Soudani": "PER"}
+
+
+@pytest.mark.skipif(not apertium.is_available(), reason="Apertium fr->es->en is not installed")
+def test_apertium_names_are_projected_and_no_pivot_word_is_left() -> None:
+    doc = with_names(make_doc("art-n", NAMED), NAMES)
+    engine = apertium.ApertiumTranslator()
+    translate([doc], engine, TranslationCache(None))
+    side = doc.translation
+    assert side is not None
+    text = side.text
+    for name in ("Iraq and the United States", "of al-Asad", "Kataib Hezbollah", "IS",
+                 "Mohamed Chia al-Soudani"):
+        assert name in text
+    assert "próximamente" not in text and "chiítas" not in text and UNKNOWN not in text
+    projected = [m for s in side.sentences() for m in s.mentions if m.method == PROJECTION]
+    assert sorted(m.text for m in projected) == sorted(
+        ["Iraq", "United States", "al-Asad", "Kataib Hezbollah", "IS",
+         "Mohamed Chia al-Soudani"])
+    for s in side.sentences():
+        for m in s.mentions:
+            assert text[m.start : m.end] == m.text and s.start <= m.start < m.end <= s.end
+    assert all(m.origin is not None and m.origin.label == m.label for m in projected)
+    foreign = [m for s in side.sentences() for m in s.mentions if m.label == FOREIGN]
+    counted = [n for n in doc.notes if n.code == "untranslated-words"]
+    assert (len(counted) == 1) == bool(foreign)
+    engine.close()
+
+
+def test_argos_names_are_projected_where_the_output_has_them(
+        argos_engine: ArgosTranslator) -> None:
+    """A neural engine may rewrite placeholders: the sentence goes as it is and the
+    English form is searched for; what the (random) model did not write is not invented."""
+    doc = with_names(make_doc("art-s", NAMED), NAMES)
+    engine = Recording(argos_engine)
+    translate([doc], engine, TranslationCache(None))  # type: ignore[arg-type]
+    assert any("Irak" in s for s in engine.seen)  # no placeholders for argos
+    side = doc.translation
+    assert side is not None
+    for s in side.sentences():
+        for m in s.mentions:
+            assert m.method == PROJECTION and side.text[m.start : m.end] == m.text

@@ -77,7 +77,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: What :meth:`ApertiumTranslator.translate_marked` puts before a word the last step of
 #: the chain did not know (Apertium's ``*`` and ``@`` marks, which are ambiguous with the
 #: same characters in the text: a sentence that holds one has that mark left alone).
-UNKNOWN = "\x1e"
+UNKNOWN = "\ue01e"  # private use: not whitespace to str.split(), unlike \x1e
 _MARK = re.compile(r"(?<![\w*@#])([*@#]+)(?=\w)")
 _DOOR = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00a0": " ", "\u202f": " ",
                        "\u2009": " "})

@@ -42,7 +42,7 @@ _PARTICLES = frozenset("al el ben bin ibn abou abu bou de du des d la le l van v
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ARTICLE_BEFORE = re.compile(r"(?:^|(?<=\s))[Tt]he $")
 #: The engine's word for "unknown" in marked output (apertium.UNKNOWN).
-UNKNOWN = "\x1e"
+UNKNOWN = "\ue01e"
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ class Protected:
 
     text: str  # what the engine gets
     slots: list[tuple[str, Mention]] = field(default_factory=list)  # placeholder, mention
+    #: placeholders followed in the source by a lower-case word (see :func:`_recase`)
+    lower_after: set[str] = field(default_factory=set)
 
 
 def _placeholder(n: int, taken: str) -> str:
@@ -139,6 +141,7 @@ def protect(sentence: Sentence) -> Protected:
     text, base = sentence.text, sentence.start
     out: list[str] = []
     slots: list[tuple[str, Mention]] = []
+    lower: set[str] = set()
     pos = 0
     for n, m in enumerate(names(sentence)):
         a, b = m.start - base, m.end - base
@@ -147,9 +150,23 @@ def protect(sentence: Sentence) -> Protected:
         word = _placeholder(n, text)
         out += [text[pos:a], word]
         slots.append((word, m))
+        if text[b:].lstrip(" '’-")[:1].islower():
+            lower.add(word)
         pos = b
     out.append(text[pos:])
-    return Protected("".join(out), slots)
+    return Protected("".join(out), slots, lower)
+
+
+def _recase(marked: str, protected: Protected) -> str:
+    """Apertium capitalises the first word it knows in a sentence: after a placeholder
+    that opens the sentence, « Zqax et ... » comes back "Zqax And ...". The word is
+    lowered again when the source had a lower-case word after the name."""
+    for word in protected.lower_after:
+        hit = re.match(rf"^\W*{UNKNOWN}?{word}\s+({UNKNOWN}?)([A-Z])(?=[a-z])", marked)
+        if hit:
+            at = hit.start(2)
+            marked = marked[:at] + marked[at].lower() + marked[at + 1 :]
+    return marked
 
 
 @dataclass
@@ -168,7 +185,7 @@ def substitute(marked: str, protected: Protected, forms: dict[str, Form]) -> Pro
     resolved later); a placeholder's own mark goes. A placeholder that did not come
     back exactly once is lost (the caller searches for the name instead).
     """
-    marked = re.sub(UNKNOWN + r"(?!\w)", "", marked)  # a mark before no word: none
+    marked = _recase(re.sub(UNKNOWN + r"(?!\w)", "", marked), protected)
     counts = {w: len(re.findall(rf"\b{w}\b", marked)) for w, _ in protected.slots}
     by_word = {w: m for w, m in protected.slots if counts[w] == 1}
     result = Projected("")

@@ -38,6 +38,7 @@ from typing import Any
 from lxml import etree
 
 from pipeline.document import (
+    FOREIGN,
     PARA_SEP,
     Application,
     DateValue,
@@ -283,6 +284,7 @@ class _Writer(_Builder):
         self.adjusted: list[str] = []
         self.rule_ids: dict[tuple[str, str], str] = {}
         self.reason_ids: dict[str, str] = {}
+        self.method_ids: dict[str, str] = {}  # Mention.method -> xml:id of its interp
         # inline state of the sentence being written
         self.text = ""
         self.pos = 0
@@ -371,6 +373,10 @@ class _Writer(_Builder):
             if s.untranslated is not None and s.untranslated not in self.reason_ids:
                 n = len(self.reason_ids) + 1
                 self.reason_ids[s.untranslated] = f"{self.doc.id}.untranslated.{n}"
+        methods = {m.method for side in self.doc.sides() for s in side.sentences()
+                   for m in s.mentions if m.method}
+        for method in sorted(methods):
+            self.method_ids[method] = f"{self.doc.id}.method.{_NCNAME_BAD.sub('_', method)}"
 
     def _record_repairs(self) -> None:
         """Add a Note to the document for each repair, once (rewrites stay identical)."""
@@ -489,6 +495,10 @@ class _Writer(_Builder):
 
     def _mention_element(self, parent: etree._Element, m: Mention) -> etree._Element:
         attrs: dict[str, str | None] = {}
+        if m.label == FOREIGN:  # a word the MT kept in the source language
+            return self.sub(parent, "foreign", {XML_LANG: m.source_label or None})
+        if m.method:
+            attrs["ana"] = f"#{self.method_ids[m.method]}"
         if m.label in _ENTITY_TAGS:
             tag = _ENTITY_TAGS[m.label]
         elif m.label == "MISC":
@@ -645,6 +655,12 @@ class _Writer(_Builder):
             grp = self.sub(p, "interpGrp", {"type": "untranslated"})
             for reason, ident in self.reason_ids.items():
                 self.sub(grp, "interp", {XML_ID: ident}, reason)
+        if self.method_ids:
+            p = self.sub(interpretation, "p", None, cfg["mention_methods"])
+            grp = self.sub(p, "interpGrp", {"type": "mention-methods"})
+            described = self.cfg.get("mention_methods", {})
+            for method, ident in self.method_ids.items():
+                self.sub(grp, "interp", {XML_ID: ident, "n": method}, described.get(method, method))
 
     def _notes(self, header: etree._Element) -> None:
         if not self.doc.notes:
@@ -842,6 +858,8 @@ def from_tei(root: etree._Element) -> Document:
         for el in root.iterfind("tei:teiHeader/tei:encodingDesc/tei:editorialDecl//tei:interp", NS)
     }
     reasons = {k: _text(v) or "" for k, v in interps.items()}
+    methods = {k: v.get("n", "") for k, v in interps.items()
+               if v.getparent() is not None and v.getparent().get("type") == "mention-methods"}
     body = root.find("tei:text/tei:body", NS)
     original = body.find("tei:div[@type='original']", NS) if body is not None else None
     translation = body.find("tei:div[@type='translation']", NS) if body is not None else None
@@ -850,11 +868,12 @@ def from_tei(root: etree._Element) -> Document:
         source=_read_source(bibl),
         meta=_read_meta(header, bibl),
         original=(
-            _SideReader(reasons).read(original)
+            _SideReader(reasons, methods).read(original)
             if original is not None
             else Side(root.get(XML_LANG, "fr"))
         ),
-        translation=_SideReader(reasons).read(translation) if translation is not None else None,
+        translation=(_SideReader(reasons, methods).read(translation)
+                     if translation is not None else None),
     )
     for ab in root.iterfind("tei:text/tei:back/tei:div[@type='boilerplate']/tei:ab", NS):
         interp = interps.get(_pointer(ab.get("ana")) or "")
@@ -955,8 +974,10 @@ def _read_application(el: etree._Element) -> Application:
 class _SideReader:
     """Rebuilds a Side by counting the characters of the text in document order."""
 
-    def __init__(self, reasons: Mapping[str, str]) -> None:
+    def __init__(self, reasons: Mapping[str, str],
+                 methods: Mapping[str, str] | None = None) -> None:
         self.reasons = reasons
+        self.methods = methods or {}
         self.parts: list[str] = []
         self.pos = 0
         self.sentence: Sentence | None = None
@@ -1020,6 +1041,11 @@ class _SideReader:
             self._children(el, para)
             s.end = self.pos
             self.sentence = None
+        elif tag == "foreign" and self.sentence is not None:
+            m = Mention(self.pos, self.pos, FOREIGN, "", el.get(XML_LANG, ""))
+            self.sentence.mentions.append(m)
+            self._children(el, para)
+            m.end = self.pos
         elif tag in _MENTION_TAGS and self.sentence is not None:
             if tag in _TAG_LABELS:
                 label = _TAG_LABELS[tag]
@@ -1032,6 +1058,7 @@ class _SideReader:
                 text="",
                 source_label=el.get("subtype") or el.get("n") or "",
                 ref=_pointer(el.get("ref")),
+                method=self.methods.get(_pointer(el.get("ana")) or "", ""),
             )
             self.sentence.mentions.append(m)
             self._children(el, para)

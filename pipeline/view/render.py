@@ -17,7 +17,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.document import ENTITY_TYPES, OTHER_SPAN_TYPES, Document, Mention, Sentence, Side
+from pipeline.document import (
+    ENTITY_TYPES,
+    FOREIGN,
+    OTHER_SPAN_TYPES,
+    Document,
+    Mention,
+    Sentence,
+    Side,
+)
 
 TYPE_NAMES = {
     "PER": "person",
@@ -151,6 +159,12 @@ def render_sentence_text(sent: Sentence, side: Side, record_types: dict[str, str
     for m in chosen:
         a, b = m.start - base, m.end - base
         out.append(esc(text[pos:a]))
+        if m.label == FOREIGN:  # a word the MT did not know, kept in the source language
+            lang = esc(m.source_label or "und")
+            out.append(f'<span class="foreign" lang="{lang}" title="not translated: the MT '
+                       f'did not know this word">{esc(text[a:b])}</span>')
+            pos = b
+            continue
         label = m.label if m.label in TYPE_NAMES else "MISC"
         title = f"{label} ({TYPE_NAMES.get(label, label)})"
         if m.source_label and m.source_label != m.label:

@@ -1,0 +1,104 @@
+"""Names through MT (pipeline/stages/entities.py): English forms, placeholders that
+survive the pivot chain, projection of the English mention."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.document import PROJECTION, Mention, Sentence
+from pipeline.engines import apertium
+from pipeline.stages import entities
+
+needs_apertium = pytest.mark.skipif(not apertium.is_available(),
+                                    reason="Apertium fr->es->en is not installed")
+
+
+def sentence(text: str, names: list[tuple[str, str]], start: int = 0) -> Sentence:
+    """A French sentence at ``start`` with mentions of the given (surface, label)."""
+    mentions = []
+    for surface, label in names:
+        a = text.index(surface)
+        mentions.append(Mention(start + a, start + a + len(surface), label, surface))
+    return Sentence("d.fr.p1.s1", start, start + len(text), text, mentions=mentions)
+
+
+@pytest.mark.parametrize(("french", "english"), [
+    ("Irak", "Iraq"), ("État islamique", "Islamic State"), ("EI", "IS"),
+    ("Daech", "Daesh"), ("OTAN", "NATO"), ("Proche-Orient", "Middle East"),
+    ("Hachd al-Chaabi", "Hashd al-Shaabi"), ("États-Unis", "United States"),
+    ("Pékin", "Beijing"), ("Cisjordanie", "West Bank"),
+])
+def test_alias_table_gives_the_english_form(french: str, english: str) -> None:
+    form = entities.alias_form(french)
+    assert form is not None and form.text == english and form.how == "alias"
+
+
+def test_people_and_capitalised_names_are_kept_as_written() -> None:
+    per = Mention(0, 0, "PER", "Mohamed Chia al-Soudani")
+    assert entities.decide(per) == entities.Form("Mohamed Chia al-Soudani", "kept")
+    assert entities.decide(Mention(0, 0, "ORG", "La Tribune Dimanche")).how == "kept"  # type: ignore[union-attr]
+    assert entities.decide(Mention(0, 0, "ORG", "Al Hachd al-Chaabi")).how == "kept"  # type: ignore[union-attr]
+    # a descriptive name goes to the engine alone
+    assert entities.decide(Mention(0, 0, "ORG", "Parlement irakien")) is None
+    assert entities.from_engine("Parlement irakien", "The Iraqi Parliament").text == \
+        "Iraqi Parliament"
+    unknown = f"Movement {entities.UNKNOWN}Nujaba"
+    assert entities.from_engine("Mouvement Nujaba", unknown) == \
+        entities.Form("Mouvement Nujaba", "kept")
+
+
+def test_placeholders_replace_names_and_come_back() -> None:
+    sent = sentence("Le groupe État islamique a frappé l'Irak.",
+                    [("État islamique", "ORG"), ("Irak", "LOC")], start=40)
+    protected = entities.protect(sent)
+    assert "État" not in protected.text and "Irak" not in protected.text
+    (w1, m1), (w2, m2) = protected.slots
+    assert (m1.text, m2.text) == ("État islamique", "Irak")
+    forms = {m.text: entities.decide(m) for _, m in protected.slots}
+    out = entities.substitute(f"The group {w1} has struck the {w2}.", protected, forms)  # type: ignore[arg-type]
+    assert out.text == "The group Islamic State has struck Iraq."  # no "the" before Iraq
+    assert [(out.text[a:b], m.text) for a, b, _, m in out.spans] == \
+        [("Islamic State", "État islamique"), ("Iraq", "Irak")]
+    mentions = entities.projected_mentions(out.spans, 100)
+    assert mentions[0].start == 110 and mentions[0].method == PROJECTION
+    assert mentions[0].origin is m1
+
+
+def test_a_lost_placeholder_is_reported_and_searched_for() -> None:
+    sent = sentence("Washington et Bagdad discutent.", [("Washington", "LOC"), ("Bagdad", "LOC")])
+    protected = entities.protect(sent)
+    (w1, _), _ = protected.slots
+    forms = {"Washington": entities.Form("Washington", "kept"),
+             "Bagdad": entities.decide(sent.mentions[1])}
+    out = entities.substitute(f"{w1} and Baghdad converse.", protected, forms)  # type: ignore[arg-type]
+    assert [m.text for m in out.lost] == ["Bagdad"]
+    found = entities.search(out.text, out.lost, forms, [(a, b) for a, b, _, _ in out.spans])  # type: ignore[arg-type]
+    assert [(out.text[a:b], f.text) for a, b, f, _ in found] == [("Baghdad", "Baghdad")]
+
+
+@needs_apertium
+@pytest.mark.parametrize(("french", "names", "wanted"), [
+    ("La base aérienne d’al-Asad a été frappée par le Kataib Hezbollah.",
+     [("al-Asad", "LOC"), ("Kataib Hezbollah", "ORG")], ["of al-Asad", "Kataib Hezbollah"]),
+    ("L’Irak et les États-Unis conviennent de discuter.",
+     [("Irak", "LOC"), ("États-Unis", "LOC")], ["Iraq and the United States"]),
+    ("Les soldats du Kataib Hezbollah sont arrivés aux États-Unis avec Mohamed Chia al-Soudani.",
+     [("Kataib Hezbollah", "ORG"), ("États-Unis", "LOC"), ("Mohamed Chia al-Soudani", "PER")],
+     ["Kataib Hezbollah", "the United States", "Mohamed Chia al-Soudani"]),
+    ("Washington et Bagdad envisagent des négociations.",
+     [("Washington", "LOC"), ("Bagdad", "LOC")], ["Washington and Baghdad"]),
+])
+def test_names_survive_both_steps_of_the_pivot_chain(
+        french: str, names: list[tuple[str, str]], wanted: list[str]) -> None:
+    engine = apertium.ApertiumTranslator()
+    sent = sentence(french, names)
+    protected = entities.protect(sent)
+    forms = {m.text: entities.decide(m) or entities.Form(m.text, "kept") for m in sent.mentions}
+    marked = engine.translate_marked([protected.text])[0]
+    out = entities.substitute(" ".join(marked.split()), protected, forms)
+    assert not out.lost
+    for piece in wanted:
+        assert piece in out.text
+    assert len(out.spans) == len(names)
+    for a, b, form, _ in out.spans:
+        assert out.text[a:b] == form.text
