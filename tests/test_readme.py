@@ -117,8 +117,8 @@ def readme_commands(text: str) -> list[ReadmeCommand]:
             if command:
                 found.append(ReadmeCommand(command, start))
     unique: dict[str, ReadmeCommand] = {}
-    for command in sorted(found, key=lambda c: c.line):  # the first place a command is shown
-        unique.setdefault(command.text, command)
+    for shown in sorted(found, key=lambda c: c.line):  # the first place a command is shown
+        unique.setdefault(shown.text, shown)
     return list(unique.values())
 
 
