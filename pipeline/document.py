@@ -82,6 +82,7 @@ class Paragraph:
     end: int
     kind: str = "p"  # "head" for the headline, "p" otherwise
     sentences: list[Sentence] = field(default_factory=list)
+    lang: str | None = None  # set when the paragraph is not in the side's language (a quote)
 
 
 @dataclass

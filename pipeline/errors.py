@@ -61,4 +61,8 @@ CODES = {
     "markup": "the text holds literal markup (tags, entities, ]]>); kept as text, escaped",
     "not-translated": "the article is not in French: it is kept as it is, not translated",
     "not-analysed": "no analysis model for the article's language: kept as text only",
+    "no-headline": "the text states no headline: the title is left empty (the reading view "
+    "shows the file name)",
+    "heavy-cut": "structural signals (not named rules) cut an unusual share of the lines: "
+    "worth a look",
 }

@@ -22,6 +22,7 @@ def analyse_original(docs: list[Document], annotator: Annotator) -> None:
         for n, sent in enumerate(sentences, 1):
             shifted = _shift(sent, para.start)
             shifted.id = f"{para.id}.s{n}"
+            shifted.lang = shifted.lang or para.lang  # a quote cleaning marked
             para.sentences.append(shifted)
     for doc in docs:
         for app in annotator.applications():

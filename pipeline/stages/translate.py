@@ -87,6 +87,8 @@ def carry_reason(sentence: Sentence, source_lang: str) -> str | None:
     """Why a sentence should not go to the engine, or None when it should."""
     if not any(ch.isalpha() for ch in sentence.text):
         return "no words to translate"
+    if sentence.lang and sentence.lang != source_lang:  # marked by cleaning (a quote)
+        return f"not {source_lang} ({sentence.lang}, a quotation)"
     if len(sentence.text.split()) >= MIN_WORDS_FOR_LANGID:
         lang, confidence = detect_language(sentence.text)
         if lang != source_lang and confidence >= 0.8:

@@ -400,14 +400,15 @@ class _Writer(_Builder):
             return
         in_top = True  # <head> is only allowed before the first other block
         for para in side.paragraphs:
+            # a paragraph in another language (a quote kept by cleaning) says so
+            attrs: dict[str, str | None] = {XML_ID: para.id or None, XML_LANG: para.lang}
             if para.kind == "head" and in_top:
-                el = self.sub(div, "head", {XML_ID: para.id or None})
+                el = self.sub(div, "head", attrs)
             elif para.kind == "p":
                 in_top = False
-                el = self.sub(div, "p", {XML_ID: para.id or None})
+                el = self.sub(div, "p", attrs)
             else:
                 in_top = False
-                attrs = {XML_ID: para.id or None}
                 attrs.update({"type": para.kind} if _is_word(para.kind) else {"n": para.kind})
                 el = self.sub(div, "ab", attrs)
             self._paragraph(el, side.text, para)
@@ -567,8 +568,9 @@ class _Writer(_Builder):
         doc, meta = self.doc, self.doc.meta
         file_desc = self.sub(header, "fileDesc")
         title_stmt = self.sub(file_desc, "titleStmt")
-        main = meta.title if meta.title else doc.source.filename
-        self.sub(title_stmt, "title", {"type": "main", XML_LANG: doc.original.lang}, main)
+        # no headline in the text: the title stays empty (a "no-headline" note says so);
+        # the reading view shows the file name, the header does not pretend it is a title
+        self.sub(title_stmt, "title", {"type": "main", XML_LANG: doc.original.lang}, meta.title)
         if meta.title_en is not None:
             attrs = {"type": "translated", XML_LANG: "en"}
             self.sub(title_stmt, "title", attrs, meta.title_en)
@@ -584,6 +586,7 @@ class _Writer(_Builder):
             creation.text = "Date of the original unknown."
         langs = [doc.original.lang] + ([doc.translation.lang] if doc.translation else [])
         for side in doc.sides():
+            langs += [p.lang for p in side.paragraphs if p.lang]
             langs += [s.lang for s in side.sentences() if s.lang]
         _lang_usage(self, profile, list(dict.fromkeys(langs)))
         _revision_desc(self, header, self.run)
@@ -998,7 +1001,8 @@ class _SideReader:
                 self.add(PARA_SEP)
             tag = _ln(block)
             kind = tag if tag in ("p", "head") else block.get("type", block.get("n", ""))
-            para = Paragraph(block.get(XML_ID, ""), self.pos, self.pos, kind)
+            para = Paragraph(block.get(XML_ID, ""), self.pos, self.pos, kind,
+                             lang=block.get(XML_LANG))
             self.sentence = None
             self._children(block, para)
             para.end = self.pos
