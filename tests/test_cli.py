@@ -56,9 +56,12 @@ def test_every_command_has_the_common_options(capsys: pytest.CaptureFixture[str]
         assert main([*argv, "--help"]) == 0
         text = capsys.readouterr().out
         assert "-q, --quiet" in text and "-v, --verbose" in text, argv
-    for name in ("run", "export", "view"):
-        assert main([name, "--help"]) == 0
-        assert "-o DIR, --output DIR" in capsys.readouterr().out, name
+    for argv in (["run"], ["export"], ["view"]):
+        assert main([*argv, "--help"]) == 0
+        assert "-o DIR, --output DIR" in capsys.readouterr().out, argv
+    for argv in (["models", "install", "argos"], ["models", "install", "stanza"]):
+        assert main([*argv, "--help"]) == 0
+        assert "-o DIR, --" in capsys.readouterr().out, argv
 
 
 def test_options_in_any_order(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p_argos.add_argument(
         "source", nargs="?", help=".argosmodel file, package folder or URL (none: Argos index)"
     )
-    p_argos.add_argument("--packages-dir", type=Path, help="default: argos's packages folder")
+    p_argos.add_argument("-o", "--packages-dir", type=Path, metavar="DIR",
+                         help="where to install (default: argos's packages folder, "
+                         "$ARGOS_PACKAGES_DIR if set)")
     p_argos.add_argument("--replace", action="store_true", help="overwrite an installed copy")
     p_argos.add_argument("--any-pair", action="store_true", help="accept other language pairs")
     add_common_options(p_argos)
@@ -42,7 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                "(online).")
     p_stanza.add_argument("langs", nargs="*", default=["fr", "en"], metavar="LANG",
                           help="default: fr en")
-    p_stanza.add_argument("--stanza-dir", type=Path, help="default: $STANZA_RESOURCES_DIR")
+    p_stanza.add_argument("-o", "--stanza-dir", type=Path, metavar="DIR",
+                          help="where to install (default: $STANZA_RESOURCES_DIR, else "
+                          "~/stanza_resources)")
     add_common_options(p_stanza)
 
 
