@@ -10,13 +10,16 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 SEEDS := seeds
 OUT := output
+# `make archive`: the bag's folder (refused when it exists and is not empty) and its tags.
+BAG ?= bag
+ARCHIVE_CONFIG ?= archive.toml
 # The only clock in the output: the last commit's time, so outputs are byte-identical.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 # Debian packages: Apertium (MT), jing (fast TEI validation), chromium (view test).
 APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa jing chromium
 
-.PHONY: all setup system run test lint export bench clean-output lock
+.PHONY: all setup system run test lint export archive bench clean-output lock
 
 all: setup run
 
@@ -55,6 +58,12 @@ run: setup
 
 export: run
 	$(PY) -m pipeline export --format all --lang both $(OUT)/tei -o $(OUT)/exports
+
+# A BagIt bag of the output (BagIt 1.0, sha256 + sha512), checked by `verify` once made.
+archive: run
+	$(PY) -m pipeline archive $(OUT) -o $(BAG) \
+	  $(if $(wildcard $(ARCHIVE_CONFIG)),--config $(ARCHIVE_CONFIG)) $(ARCHIVE_ARGS)
+	$(PY) -m pipeline verify $(BAG)
 
 # Benchmark: printed tables (also $(OUT)/bench/results.md and results.json), not timed tests.
 # Default: 100 and 1,000 articles of ~280 words (~20 min on 2 cores). Other sizes:

@@ -12,6 +12,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import ConfigError
 from pipeline.ingest import files as ingest
+from pipeline.ingest.files import input_root, relative_paths
 
 TEXT = ("Le président de la République a annoncé jeudi une réforme des retraites, "
         "selon un communiqué publié à Paris.\n\nLes syndicats ont appelé à manifester.\n")
@@ -99,3 +100,14 @@ def test_legacy_text_is_still_read_as_legacy() -> None:
     fr = "Le ministère a déclaré jeudi qu’il était « prêt » à négocier."
     assert ingest.decode(fr.encode("cp1252"))[:2] == (fr, "cp1252")
     assert ingest.decode("été à Noël".encode("latin-1"))[1] == "iso-8859-1"
+
+
+def test_input_root_and_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "a" / "x").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    files = [tmp_path / "a" / "x" / "1.txt", tmp_path / "b" / "2.txt"]
+    assert input_root(files) == tmp_path.resolve()
+    assert relative_paths(files) == {files[0]: "a/x/1.txt", files[1]: "b/2.txt"}
+    os.symlink(tmp_path / "a" / "x" / "1.txt", tmp_path / "b" / "alias.txt")
+    link = tmp_path / "b" / "alias.txt"  # a symlinked file keeps its own name
+    assert relative_paths([link]) == {link: "alias.txt"}

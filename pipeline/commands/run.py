@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=32, help="documents per batch")
     parser.add_argument("--force", action="store_true",
                         help="recompute even what is up to date")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove the articles of earlier runs into OUTPUT whose input file "
+                        "is gone (without it they stay, and the summary lists them)")
     parser.add_argument("--follow-symlinks", action="store_true",
                         help="read symbolic links in input folders that point outside them "
                         "(default: skipped, and named in the report)")
@@ -60,7 +63,8 @@ def handle(args: argparse.Namespace) -> int:
         inputs=args.inputs, output=args.output,
         stages=tuple(s for s in stages if s not in skip),
         mt=args.mt, ner=args.ner, fr_model=args.fr_model, en_model=args.en_model,
-        force=args.force, follow_symlinks=args.follow_symlinks, jobs=args.jobs,
+        force=args.force, follow_symlinks=args.follow_symlinks, prune=args.prune,
+        jobs=args.jobs,
         chunk_size=max(1, args.chunk_size),
         json_fields=args.json_fields, metadata=args.metadata,
         verbosity=-1 if args.quiet else 1 if args.verbose else 0,
@@ -77,11 +81,15 @@ def handle(args: argparse.Namespace) -> int:
 def summary(report: RunReport, verbose: bool = False) -> str:
     """The end-of-run table: documents, engines and models, time per stage."""
     docs = report.documents
-    n = {s: sum(1 for d in docs if d.status == s) for s in ("ok", "failed", "skipped")}
+    n = {s: sum(1 for d in docs if d.status == s) for s in ("ok", "failed", "skipped", "kept")}
     lines = [f"documents: {len(docs)}  done: {n['ok']}  failed: {n['failed']}  "
-             f"skipped (up to date): {n['skipped']}"]
+             f"skipped (up to date): {n['skipped']}"
+             + (f"  kept from earlier runs: {n['kept']}" if n["kept"] else "")]
     for skipped in report.skipped_inputs:
         lines.append(f"  skipped input {skipped['path']}: {skipped['reason']}")
+    lines += [f"  removed {r['id']}: {r['reason']}" for r in report.removed]
+    lines += [f"  input gone {r['id']}: {r['file']} (kept; --prune removes it)"
+              for r in report.gone]
     for d in report.failed:
         err = d.error or {}
         lines.append(f"  FAILED {d.file}: [{err.get('code')}] {err.get('message')}")

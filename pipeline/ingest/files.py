@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import re
 import stat
 import unicodedata
@@ -176,16 +177,41 @@ def _kind(p: Path) -> str:
     return "regular file"
 
 
+def located(path: Path) -> Path:
+    """The absolute path of a file with its folder's symlinks resolved (not the file's)."""
+    return Path(path).parent.resolve() / Path(path).name
+
+
+def input_root(paths: list[Path]) -> Path:
+    """The deepest folder holding every input, symlinks and ``..`` resolved.
+
+    The TEI records each input's path relative to it, so the same folder named ``in``,
+    ``/tmp/x/in`` or through a symlink gives the same recorded path, id and cache key,
+    and no path of the user's machine reaches the archive.
+    """
+    if not paths:
+        raise ValueError("no input paths")
+    return Path(os.path.commonpath([str(located(p).parent) for p in paths]))
+
+
+def relative_paths(paths: list[Path]) -> dict[Path, str]:
+    """Input path -> its POSIX path relative to the input root (what the TEI records)."""
+    root = input_root(paths)
+    return {p: located(p).relative_to(root).as_posix() for p in paths}
+
+
 def make_ids(paths: list[Path]) -> dict[Path, str]:
     """Stable, collision-free NCName ids from file names ("art-" + an ASCII slug).
 
     A name that is its own slug gives ``art-<stem>``. Names the slug changes (spaces,
     accents, quotes, a leading dash, over 80 characters) or that share a slug with another
     input ignoring case (``Article.txt`` / ``article.txt``) also get 8 hex digits of a
-    hash of the name (of the path when two inputs share one name), so two inputs never
+    hash of the name (of the path relative to the input root when two inputs share one
+    name, so that the folder's spelling does not change it), so two inputs never
     share an id, not even on a case-insensitive file system. Ids hold only
     ``[A-Za-z0-9_.-]`` and never start with a dot: ``tei/<id>.xml`` stays in ``tei/``.
     """
+    rels = relative_paths(paths) if paths else {}
     ids: dict[Path, str] = {}
     by_slug: dict[str, list[Path]] = {}
     for p in paths:
@@ -197,7 +223,7 @@ def make_ids(paths: list[Path]) -> dict[Path, str]:
             if len(group) == 1 and exact == p.stem:
                 ids[p] = f"art-{exact}"
             else:
-                key = p.name if names_unique else str(p)
+                key = p.name if names_unique else rels[p]
                 ids[p] = f"art-{exact or 'x'}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
     used: set[str] = set()
     for p in paths:  # belt and braces: a name may look like another's slug + hash

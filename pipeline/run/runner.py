@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class Settings:
     follow_symlinks: bool = False  # read links in input folders that point outside them
     json_fields: str = ""  # --json-fields text=body,url=link
     metadata: Path | None = None  # --metadata FILE.csv (default: metadata.csv in an input folder)
+    prune: bool = False  # drop articles of earlier runs whose input file is gone
 
 
 @dataclass
@@ -173,6 +174,7 @@ class WorkItem:
     out: str
     duplicate_of: str | None = None
     unit: Any = None  # pipeline.ingest.units.Unit: which document of the file, its format
+    rel: str = ""  # the path the TEI records: relative to the input root (run/folder.py)
 
 
 def _stage(name: str, docs: list[Document], results: dict[str, DocResult],
@@ -226,6 +228,7 @@ def process_chunk(items: list[WorkItem], settings: Settings,
             loaded = ingest.load(it.unit, options)
             source = loaded.source
             res.input_sha256 = source.sha256
+            source.path = it.rel or source.path
             source.duplicate_of = it.duplicate_of
             doc = Document(id=it.id, source=source)
             if it.unit.format == "text":
@@ -377,6 +380,10 @@ class RunReport:
     #: Entries of the input folders that were not read, with the reason.
     skipped_inputs: list[dict[str, str]] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)  # format, skipped records
+    #: documents pruned (their input is gone), and kept although their input is gone
+    removed: list[dict[str, str]] = field(default_factory=list)
+    gone: list[dict[str, str]] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)  # "view", "exports"
 
     @property
     def failed(self) -> list[DocResult]:
@@ -428,8 +435,9 @@ def run(settings: Settings) -> RunReport:
 
 
 def _run(settings: Settings) -> RunReport:
-    from pipeline.ingest.files import scan
+    from pipeline.ingest.files import relative_paths, scan
     from pipeline.ingest.units import describe_inputs, plan, remove_raw
+    from pipeline.run.folder import reconcile, refresh_derived, source_records
     from pipeline.tei import codec as tei
 
     started = time.perf_counter()
@@ -448,7 +456,10 @@ def _run(settings: Settings) -> RunReport:
     manifest = _load_json(manifest_path)
     docs_manifest: dict[str, Any] = manifest.get("documents", {})
     options = ingest_options(settings)
+    rels = relative_paths(paths)  # spelling-independent: labels, cache keys
     units, formats_in = plan(paths, options)  # one per file, WARC record or JSON record
+    units = [replace(u, label=rels[Path(u.path)] + u.label[len(u.path):]) for u in units]
+    sources = source_records(units)
 
     seen_hashes: dict[str, str] = {}
     states: dict[str, str] = {}
@@ -462,7 +473,8 @@ def _run(settings: Settings) -> RunReport:
         digest = unit.sha256  # streamed: bounded memory whatever the file's size
         state = states[doc_id] = unit.state(options)
         dup = seen_hashes.setdefault(digest, doc_id) if digest and not unit.error else None
-        item = WorkItem(unit.path, doc_id, str(out_path), dup if dup != doc_id else None, unit)
+        item = WorkItem(unit.path, doc_id, str(out_path), dup if dup != doc_id else None, unit,
+                        rels[Path(unit.path)])
         entry = docs_manifest.get(doc_id, {})
         up_to_date = (
             not settings.force
@@ -496,7 +508,8 @@ def _run(settings: Settings) -> RunReport:
             for k, v in r.timings.items():
                 stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
             docs_manifest[r.id] = {
-                "file": r.file, "input": states[r.id], "config": config_fp, "status": r.status,
+                "file": r.file, **sources.get(r.id, {}), "input": states[r.id],
+                "config": config_fp, "status": r.status,
                 "output": r.output_sha256, "notes": r.notes, "engines": r.engines,
                 "applications": r.applications,
             }
@@ -531,18 +544,26 @@ def _run(settings: Settings) -> RunReport:
             remove_raw(out, r.id)
             if r.error:
                 r.error["message"] += f" (its earlier output tei/{stale.name} was removed)"
-    good = [Path(r.output) for r in ordered if r.status in ("ok", "skipped") and r.output]
+    # Runs accumulate: the articles of earlier runs stay (--prune drops those whose input
+    # is gone), and the corpus, report and views describe every file of tei/.
+    folder = reconcile(tei_dir, docs_manifest, {r.id for r in ordered}, settings.prune)
+    ordered += folder.kept
+    good = sorted((Path(r.output) for r in ordered if r.status in ("ok", "skipped", "kept")
+                   and r.output), key=lambda p: p.name)
     corpus_path = out / "corpus.xml"
     changed = bool(todo) or not corpus_path.exists() or manifest.get("corpus_inputs") != [
-        str(p) for p in good]
+        p.name for p in good]
     run_info = run_info_for()
     if "corpus" in settings.stages and good and changed:
         t0 = time.perf_counter()
-        apps = [Application(**a) for r in ordered if r.status in ("ok", "skipped")
+        apps = [Application(**a) for r in ordered if r.status in ("ok", "skipped", "kept")
                 for a in r.applications]
         tei.write_corpus(good, corpus_path, run=run_info, apps=apps)
         stage_seconds["corpus"] = round(time.perf_counter() - t0, 4)
-        manifest["corpus_inputs"] = [str(p) for p in good]
+        manifest["corpus_inputs"] = [p.name for p in good]
+    elif "corpus" in settings.stages and not good and corpus_path.is_file():
+        corpus_path.unlink()  # every article was pruned: no corpus lists them
+        manifest.pop("corpus_inputs", None)
     validation: dict[str, Any] = manifest.get("validation", {})
     if "validate" in settings.stages and good:
         state = hashlib.sha256("".join(sorted(
@@ -567,6 +588,7 @@ def _run(settings: Settings) -> RunReport:
                           "problems": [asdict(p) for p in problems]}
         manifest["validation"] = validation
     _save_json(manifest_path, manifest)
+    refreshed = refresh_derived(out, good) if changed else []
     report = RunReport(
         documents=ordered,
         engines={k: v.fingerprint for k, v in specs.items()},
@@ -577,27 +599,37 @@ def _run(settings: Settings) -> RunReport:
         wall_seconds=round(time.perf_counter() - started, 3),
         skipped_inputs=[{"path": p, "reason": why} for p, why in inputs.skipped],
         inputs=describe_inputs(formats_in),
+        removed=folder.removed, gone=folder.gone, refreshed=refreshed,
     )
-    atomic_write_bytes(out / "report.json", json.dumps(_report_dict(report), indent=2,
+    atomic_write_bytes(out / "report.json", json.dumps(_report_dict(report, out), indent=2,
                                                        ensure_ascii=False).encode() + b"\n")
     return report
 
 
-def _report_dict(report: RunReport) -> dict[str, Any]:
+def _report_dict(report: RunReport, out: Path | None = None) -> dict[str, Any]:
+    """The report as JSON data; with ``out``, output paths relative to the output folder."""
     counts = {s: sum(1 for d in report.documents if d.status == s)
-              for s in ("ok", "failed", "skipped")}
+              for s in ("ok", "failed", "skipped", "kept")}
+
+    def rel(path: str | None) -> str | None:
+        return os.path.relpath(path, out) if path and out is not None else path
+
+    documents = [{**asdict(d), "output": rel(d.output)} for d in report.documents]
     return {
         "pipeline": {"name": "pipeline", "version": __version__},
         "summary": {"documents": len(report.documents), **counts,
-                    "wall_seconds": report.wall_seconds},
+                    "removed": len(report.removed), "wall_seconds": report.wall_seconds},
         "engines": report.engines,
         "model_load_seconds": report.load_seconds,
         "stage_seconds": report.stage_seconds,
         "validation": report.validation,
-        "corpus": report.corpus,
+        "corpus": rel(report.corpus),
         "skipped_inputs": report.skipped_inputs,
         "inputs": report.inputs,
-        "documents": [asdict(d) for d in report.documents],
+        "documents": documents,
+        "removed": report.removed,
+        "input_gone": report.gone,
+        "refreshed": report.refreshed,
     }
 
 

@@ -1,0 +1,150 @@
+"""One output folder, one story: accumulation, pruning, refreshed views.
+
+``corpus.xml``, ``report.json`` and the reading view always describe exactly the TEI
+files of ``tei/`` after a run. Runs into one folder accumulate: the articles of earlier
+runs stay (status ``kept``) unless their input file is gone and the run has ``--prune``
+(:func:`reconcile`); a reading view or exports made before are rewritten
+(:func:`refresh_derived`). Where each input is on this machine is kept in the run's
+manifest only (:func:`source_records`); the TEI records paths relative to the input root
+(:func:`pipeline.ingest.files.relative_paths`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.ingest.files import file_sha256, located
+from pipeline.ingest.units import remove_raw
+from pipeline.run.runner import DocResult
+
+log = logging.getLogger(__name__)
+
+
+def source_records(units: list[Any]) -> dict[str, dict[str, str]]:
+    """Document id -> where its input file is on this machine and the file's sha256.
+
+    Kept in the run's manifest (never in the TEI): pruning checks that the file is still
+    there, and the archive finds the original to pack. A WARC or JSON lines file is hashed
+    once for all its documents.
+    """
+    hashes: dict[str, str] = {}
+    found: dict[str, dict[str, str]] = {}
+    for unit in units:
+        if unit.path not in hashes:
+            try:
+                hashes[unit.path] = unit.sha256 if unit.format in ("text", "html") \
+                    else file_sha256(Path(unit.path))
+            except OSError:
+                hashes[unit.path] = ""
+        found[unit.id] = {"source": str(located(Path(unit.path))),
+                          "source_sha256": hashes[unit.path]}
+    return found
+
+
+# ---------------------------------------------------------------- accumulation and pruning
+
+
+@dataclass
+class FolderState:
+    """Articles of ``tei/`` that this run's inputs do not name, and what became of them."""
+
+    kept: list[DocResult] = field(default_factory=list)  # from earlier runs, still listed
+    removed: list[dict[str, str]] = field(default_factory=list)  # pruned: id, file, reason
+    gone: list[dict[str, str]] = field(default_factory=list)  # input gone, kept: no --prune
+
+
+def article_files(tei_dir: Path) -> list[Path]:
+    """The article files of ``tei/`` (temporary files of a write in progress left out)."""
+    return sorted(p for p in tei_dir.glob("art-*.xml") if p.is_file() and not p.is_symlink())
+
+
+def reconcile(tei_dir: Path, manifest: dict[str, Any], current: set[str],
+              prune: bool) -> FolderState:
+    """Runs accumulate: earlier articles stay unless their input is gone and ``prune``.
+
+    ``manifest`` is the run's documents manifest (entries of pruned articles are deleted
+    from it); ``current`` the ids of this run's inputs. An article whose manifest entry
+    says nothing of its input (an older manifest, or none) is kept: that its input is
+    gone cannot be known.
+    """
+    state = FolderState()
+    for path in article_files(tei_dir):
+        doc_id = path.stem
+        if doc_id in current:
+            continue
+        entry: dict[str, Any] = manifest.get(doc_id, {})
+        source = str(entry.get("source") or "")
+        shown = str(entry.get("file") or source or path.name)
+        if source and not os.path.lexists(source):
+            line = {"id": doc_id, "file": shown, "reason": f"its input {shown} is gone"}
+            if prune:
+                path.unlink()
+                remove_raw(tei_dir.parent, doc_id)  # its raw HTML/WARC copy goes with it
+                manifest.pop(doc_id, None)
+                state.removed.append(line)
+                continue
+            state.gone.append(line)
+        state.kept.append(_kept(doc_id, path, entry, shown))
+    return state
+
+
+def _kept(doc_id: str, path: Path, entry: dict[str, Any], shown: str) -> DocResult:
+    return DocResult(doc_id, shown, "kept", output=str(path),
+                     output_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                     input_sha256=str(entry.get("input", "")),
+                     notes=list(entry.get("notes", [])),
+                     engines=list(entry.get("engines", [])),
+                     applications=list(entry.get("applications", [])))
+
+
+# ---------------------------------------------------------------- derived views
+
+
+def refresh_derived(out: Path, tei_files: list[Path]) -> list[str]:
+    """Rewrite the reading view and the exports that exist, from ``tei_files``.
+
+    A view or exports made before would otherwise lag behind the corpus. Exports of
+    articles no longer in it are removed. Returns what was refreshed; a view or export
+    that fails is logged, never the run's fault.
+    """
+    done: list[str] = []
+    if (out / "index.html").is_file():
+        from pipeline.view import build_view
+
+        try:
+            build_view(tei_files, out)
+            done.append("view")
+        except Exception as exc:  # a derived product must not fail the archive's run
+            log.warning("the reading view could not be refreshed: %s", exc)
+    exports = out / "exports"
+    if exports.is_dir() and not exports.is_symlink():
+        try:
+            if _refresh_exports(exports, tei_files):
+                done.append("exports")
+        except Exception as exc:
+            log.warning("the exports could not be refreshed: %s", exc)
+    return done
+
+
+def _refresh_exports(folder: Path, tei_files: list[Path]) -> bool:
+    from pipeline.export import FORMATS, LANGS, export
+
+    made = {(fmt, lang) for fmt in FORMATS for lang in LANGS
+            if (folder / fmt / lang).is_dir() and not (folder / fmt / lang).is_symlink()}
+    if not made:
+        return False
+    written: set[Path] = set()
+    for fmt in sorted({f for f, _ in made}):
+        langs = [lang for lang in LANGS if (fmt, lang) in made]
+        result = export(tei_files, fmt, "both" if len(langs) == 2 else langs[0], folder)
+        written.update(Path(p).resolve() for p in result.written)
+    for fmt, lang in sorted(made):
+        for old in (folder / fmt / lang).iterdir():
+            if old.is_file() and not old.is_symlink() and old.resolve() not in written:
+                old.unlink()
+    return True

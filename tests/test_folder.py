@@ -1,0 +1,139 @@
+"""One output folder, one story: batches accumulate, --prune, views refreshed, paths relative.
+
+Runs use the stages that need no model (clean, tei, corpus): what is checked here is the
+folder's bookkeeping, which is the same for every stage.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.export import main as export_main
+from pipeline.view import corpus_members
+
+SEEDS = ("000_c32396ffb3fd2beb.txt", "001_e86200d8e4ff1953.txt", "002_c4caf1a168c1a9ad.txt",
+         "003_644af0fdcf7613ad.txt", "004_8cab881343aabe4f.txt")
+QUICK = ["-q", "--stages", "clean,tei,corpus"]
+
+
+@pytest.fixture(autouse=True)
+def _epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+def _folder(where: Path, names: tuple[str, ...], seeds_dir: Path) -> Path:
+    where.mkdir(parents=True)
+    for name in names:
+        shutil.copy(seeds_dir / name, where / name)
+    return where
+
+
+def _story(out: Path) -> dict[str, set[str]]:
+    """The articles as tei/, corpus.xml, report.json and the reading view list them."""
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    story = {
+        "tei": {p.stem for p in (out / "tei").glob("*.xml")},
+        "corpus": {p.stem for p in corpus_members(out / "corpus.xml") or []},
+        "report": {d["id"] for d in report["documents"]
+                   if d["status"] in ("ok", "skipped", "kept")},
+    }
+    if (out / "index.html").exists():
+        story["view"] = {p.stem for p in (out / "articles").glob("*.html")}
+    return story
+
+
+def _one(story: dict[str, set[str]]) -> set[str]:
+    values = list(story.values())
+    assert all(v == values[0] for v in values), story
+    return values[0]
+
+
+def test_a_second_batch_joins_the_first(tmp_path: Path, seeds_dir: Path) -> None:
+    first = _folder(tmp_path / "batch1", SEEDS[:3], seeds_dir)
+    second = _folder(tmp_path / "batch2", SEEDS[3:], seeds_dir)
+    out = tmp_path / "out"
+    assert main(["run", str(first), "-o", str(out), *QUICK]) == 0
+    assert main(["view", str(out / "tei"), "-o", str(out)]) == 0
+    assert export_main(["--format", "conllu", "--lang", "fr", str(out / "tei"), "-o",
+                        str(out / "exports"), "-q"]) == 0
+    assert main(["run", str(second), "-o", str(out), *QUICK]) == 0
+    assert _one(_story(out)) == {f"art-{Path(n).stem}" for n in SEEDS}
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["ok"] == 2 and report["summary"]["kept"] == 3
+    assert report["refreshed"] == ["view", "exports"]
+    exported = {p.stem for p in (out / "exports" / "conllu" / "fr").glob("*.conllu")}
+    assert exported == _story(out)["tei"]
+
+
+def test_a_removed_input_stays_without_prune_and_goes_with_it(
+        tmp_path: Path, seeds_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = _folder(tmp_path / "in", SEEDS[:3], seeds_dir)
+    out = tmp_path / "out"
+    assert main(["run", str(inp), "-o", str(out), *QUICK]) == 0
+    assert main(["view", str(out), "-o", str(out)]) == 0
+    assert export_main(["--format", "brat", str(out / "tei"), "-o", str(out / "exports"),
+                        "-q"]) == 0
+    (inp / SEEDS[0]).unlink()
+    gone = f"art-{Path(SEEDS[0]).stem}"
+    assert main(["run", str(inp), "-o", str(out), *QUICK[1:]]) == 0
+    assert gone in _one(_story(out)) and len(_one(_story(out))) == 3
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in report["input_gone"]] == [gone] and report["removed"] == []
+    assert f"input gone {gone}" in capsys.readouterr().err
+    assert main(["run", str(inp), "-o", str(out), "--prune", *QUICK[1:]]) == 0
+    assert _one(_story(out)) == {f"art-{Path(n).stem}" for n in SEEDS[1:3]}
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["removed"] == [{"id": gone, "file": SEEDS[0],
+                                  "reason": f"its input {SEEDS[0]} is gone"}]
+    assert report["summary"]["removed"] == 1
+    assert f"removed {gone}: its input {SEEDS[0]} is gone" in capsys.readouterr().err
+    for lang in ("fr", "en"):
+        assert not list((out / "exports" / "brat" / lang).glob(f"{gone}.*"))
+    assert (out / "exports" / "brat" / "fr" / "annotation.conf").is_file()
+    manifest = json.loads((out / ".cache" / "manifest.json").read_text(encoding="utf-8"))
+    assert gone not in manifest["documents"]
+
+
+def test_pruning_every_article_leaves_no_corpus(tmp_path: Path, seeds_dir: Path) -> None:
+    a = _folder(tmp_path / "a", SEEDS[:1], seeds_dir)
+    b = _folder(tmp_path / "b", SEEDS[1:2], seeds_dir)
+    out = tmp_path / "out"
+    assert main(["run", str(a), "-o", str(out), *QUICK]) == 0
+    shutil.rmtree(a)
+    assert main(["run", str(b), "-o", str(out), "--prune", *QUICK]) == 0
+    assert _one(_story(out)) == {f"art-{Path(SEEDS[1]).stem}"}
+
+
+def test_the_same_folder_spelled_three_ways_gives_the_same_bytes_and_no_recompute(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inp = _folder(tmp_path / "work" / "in", SEEDS[:2], seeds_dir)
+    (tmp_path / "link").symlink_to(tmp_path / "work")
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path / "work")
+    assert main(["run", "in", "-o", str(out), *QUICK]) == 0
+    first = {p.name: p.read_bytes() for p in sorted((out / "tei").glob("*.xml"))}
+    assert b'<idno type="path">000_c32396ffb3fd2beb.txt</idno>' in \
+        first["art-000_c32396ffb3fd2beb.xml"]
+    assert str(tmp_path).encode() not in b"".join(first.values())
+    for spelling in (str(inp), str(tmp_path / "link" / "in"), "../work/in/."):
+        assert main(["run", spelling, "-o", str(out), *QUICK]) == 0
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        assert report["summary"]["skipped"] == 2, spelling
+        assert {p.name: p.read_bytes() for p in (out / "tei").glob("*.xml")} == first
+
+
+def test_report_paths_are_relative_to_the_output(tmp_path: Path, seeds_dir: Path) -> None:
+    inp = _folder(tmp_path / "in", SEEDS[:1], seeds_dir)
+    out = tmp_path / "out"
+    assert main(["run", str(inp), "-o", str(out), *QUICK]) == 0
+    text = (out / "report.json").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text
+    report = json.loads(text)
+    assert report["corpus"] == "corpus.xml"
+    assert report["documents"][0]["output"] == "tei/art-000_c32396ffb3fd2beb.xml"
+    assert report["documents"][0]["file"] == SEEDS[0]
