@@ -267,3 +267,28 @@ def test_config_file_gives_bag_info_tags(output: Path, tmp_path: Path) -> None:
     config.write_text('[bag-info]\n"Payload-Oxum" = "1.1"\n', encoding="utf-8")
     assert main(["archive", str(output), "-o", str(tmp_path / "b2"), "--config",
                  str(config)]) == 2
+
+
+def test_a_warc_input_is_packed_once_with_the_raw_records_of_its_articles(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapes import two_page_warc
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    inp = tmp_path / "in"
+    inp.mkdir()
+    warc = two_page_warc(inp / "crawl.warc.gz")
+    out = tmp_path / "out"
+    _run(inp, out)
+    bag = tmp_path / "bag"
+    result = build_bag(out, bag)
+    assert result.articles == 2
+    files = _tree(bag / "data")
+    assert files["sources/crawl.warc.gz"] == warc.read_bytes()
+    assert not any(k.startswith("sources/art-") for k in files)  # one copy for both records
+    raws = [k for k in files if k.startswith("raw/")]
+    assert len(raws) == 2 and raws == [k for k in (f"raw/{p.name}" for p in
+                                                  sorted((out / "raw").iterdir()))]
+    rows = list(csv.DictReader(io.StringIO(files["inventory.csv"].decode())))
+    assert {r["source_file"] for r in rows} == {"data/sources/crawl.warc.gz"}
+    assert {r["source_sha256"] for r in rows} == {hashlib.sha256(warc.read_bytes()).hexdigest()}
+    assert verify(bag).ok

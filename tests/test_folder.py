@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.export import main as export_main
 from pipeline.view import corpus_members
 
 SEEDS = ("000_c32396ffb3fd2beb.txt", "001_e86200d8e4ff1953.txt", "002_c4caf1a168c1a9ad.txt",
@@ -59,7 +58,7 @@ def test_a_second_batch_joins_the_first(tmp_path: Path, seeds_dir: Path) -> None
     out = tmp_path / "out"
     assert main(["run", str(first), "-o", str(out), *QUICK]) == 0
     assert main(["view", str(out / "tei"), "-o", str(out)]) == 0
-    assert export_main(["--format", "conllu", "--lang", "fr", str(out / "tei"), "-o",
+    assert main(["export", "--format", "conllu", "--lang", "fr", str(out / "tei"), "-o",
                         str(out / "exports"), "-q"]) == 0
     assert main(["run", str(second), "-o", str(out), *QUICK]) == 0
     assert _one(_story(out)) == {f"art-{Path(n).stem}" for n in SEEDS}
@@ -76,7 +75,7 @@ def test_a_removed_input_stays_without_prune_and_goes_with_it(
     out = tmp_path / "out"
     assert main(["run", str(inp), "-o", str(out), *QUICK]) == 0
     assert main(["view", str(out), "-o", str(out)]) == 0
-    assert export_main(["--format", "brat", str(out / "tei"), "-o", str(out / "exports"),
+    assert main(["export", "--format", "brat", str(out / "tei"), "-o", str(out / "exports"),
                         "-q"]) == 0
     (inp / SEEDS[0]).unlink()
     gone = f"art-{Path(SEEDS[0]).stem}"

@@ -200,6 +200,11 @@ def relative_paths(paths: list[Path]) -> dict[Path, str]:
     return {p: located(p).relative_to(root).as_posix() for p in paths}
 
 
+def relative_to_root(path: str | Path, paths: list[Path]) -> str:
+    """Any path (a skipped folder entry...) relative to the input root of ``paths``."""
+    return Path(os.path.relpath(located(Path(path)), input_root(paths))).as_posix()
+
+
 def make_ids(paths: list[Path]) -> dict[Path, str]:
     """Stable, collision-free NCName ids from file names ("art-" + an ASCII slug).
 

@@ -435,7 +435,7 @@ def run(settings: Settings) -> RunReport:
 
 
 def _run(settings: Settings) -> RunReport:
-    from pipeline.ingest.files import relative_paths, scan
+    from pipeline.ingest.files import relative_paths, relative_to_root, scan
     from pipeline.ingest.units import describe_inputs, plan, remove_raw
     from pipeline.run.folder import reconcile, refresh_derived, source_records
     from pipeline.tei import codec as tei
@@ -459,6 +459,8 @@ def _run(settings: Settings) -> RunReport:
     rels = relative_paths(paths)  # spelling-independent: labels, cache keys
     units, formats_in = plan(paths, options)  # one per file, WARC record or JSON record
     units = [replace(u, label=rels[Path(u.path)] + u.label[len(u.path):]) for u in units]
+    for summary in formats_in:
+        summary.file = rels.get(Path(summary.file), summary.file)
     sources = source_records(units)
 
     seen_hashes: dict[str, str] = {}
@@ -597,7 +599,8 @@ def _run(settings: Settings) -> RunReport:
         validation=validation,
         corpus=str(corpus_path) if corpus_path.exists() else None,
         wall_seconds=round(time.perf_counter() - started, 3),
-        skipped_inputs=[{"path": p, "reason": why} for p, why in inputs.skipped],
+        skipped_inputs=[{"path": relative_to_root(p, paths), "reason": why}
+                        for p, why in inputs.skipped],
         inputs=describe_inputs(formats_in),
         removed=folder.removed, gone=folder.gone, refreshed=refreshed,
     )
