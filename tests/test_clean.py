@@ -26,6 +26,7 @@ from pipeline.stages.clean import (
     parse_date,
 )
 from pipeline.stages.langid import detect_language
+from pipeline.tei import codec as tei
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -754,3 +755,216 @@ def test_eval_tool_scores_a_labelled_folder(capsys, monkeypatch):
     rows = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.split()}
     assert "test" in rows and "dev" not in rows and rows["test"][1] == "17"
     assert "test/tf1info_inflation.txt" in rows
+
+
+# --------------------------------------------------------------------------- issue 13: unseen sites
+
+BODY = ("Le conseil municipal a voté mardi soir le budget de la commune, après trois heures de "
+        "débats animés entre la majorité et l'opposition sur le prix de l'eau.")
+BODY2 = ("Le maire a promis que les tarifs resteraient stables jusqu'à la fin du mandat, malgré "
+         "la hausse des coûts de l'énergie et des travaux sur le réseau.")
+
+
+def _tei(doc: Document):
+    return tei.to_tei(doc, run=tei.RunInfo(when="2026-11-30T00:00:00Z"))
+
+
+def article(*middle: str, head: str = "Le budget de la commune adopté après un long débat") -> str:
+    return "\n\n".join([head, BODY, *middle, BODY2]) + "\n"
+
+
+@pytest.mark.parametrize("chrome, rule", [
+    # live-blog chrome
+    ("L’ESSENTIEL", "live-chrome"),
+    ("Ce Live est maintenant terminé. Merci de l'avoir suivi.", "live-chrome"),
+    ("Fin de ce live", "live-chrome"),
+    ("12:45", "live-chrome"),
+    # teasers and their labels
+    ("A VOIR", "teaser"),
+    ("Et aussi...", "teaser"),
+    ("A lire aussi : Les travaux de la rocade reportés à l'automne", "teaser"),
+    ("Lire l’article", "read-more"),
+    # empty date stamps, place lines, relative stamps
+    ("Publié le , mis à jour", "published"),
+    ("Publié le Mis à jour", "published"),
+    ("Publié il y a 2 heures / Actualisé il y a 1 heures", "dateline-relative"),
+    ("Saint-Malo, France", "place-line"),
+    # captions and credits
+    ("D.R.", "caption"),
+    ("Le maire lors de la séance du conseil. Photo DDM", "caption"),
+    ("Le maire lors de la séance du conseil. | OUEST-FRANCE", "caption"),
+    ("La salle du conseil municipal (Crédit photo : Jean Dupont)", "caption-credit"),
+    ("Le maire lors de la séance. © Jean Dupont / Le Journal", "caption"),
+    ("PHOTO JEAN DUPONT, AGENCE FRANCE-PRESSE", "caption"),
+    # bylines, signatures, the author's biography
+    ("Par Camille BOUZA", "byline"),
+    ("Camille BOUZA. Publié le 14 mai 2023 à 10h", "byline"),
+    ("J.-L. D. & R. G.-V.", "byline"),
+    ("par La Dépêche du Midi", "byline"),
+    ("La rédaction de 20 Minutes", "byline"),
+    ("Journaliste au service politique, il suit les questions locales.", "author-bio"),
+    ("afp/ab", "signature"),
+    # paywall, newsletter and cookie prompts, share widgets, menus, labels
+    ("Pour lire la suite, abonnez-vous", "paywall"),
+    ("Offre découverte : 1 € le premier mois", "paywall"),
+    ("Abonnez-vous", "paywall"),
+    ("Recevez chaque matin notre newsletter", "newsletter"),
+    ("Nous utilisons des cookies pour améliorer votre expérience.", "cookie-notice"),
+    ("Share this story", "share"),
+    ("Accueil Actualités Liens utiles", "site-nav"),
+    ("Accueil > Région > Bretagne", "site-nav"),
+    ("#Municipales", "tags"),
+    ("Tags : budget, eau, conseil municipal", "tags"),
+    ("News Image", "label"),
+    ("—", "label"),
+    ("Vos réactions doivent respecter nos CGU.", "comment-form"),
+    ("Contenus partenaires", "advert"),
+])
+def test_new_chrome_families_are_cut_in_unseen_text(chrome, rule):
+    doc = run_text(article(chrome))
+    assert line_cuts(doc) == {5: rule}, doc.removed
+    assert BODY in doc.original.text and BODY2 in doc.original.text
+
+
+def test_live_blog_chrome_and_teaser_headlines_go_entries_stay():
+    text = ("Municipales : suivez la soirée électorale en direct\n\n"
+            "L’ESSENTIEL\n\n"
+            "• La participation atteint 45 % à 17 heures, en hausse de cinq points.\n"
+            "• Les résultats définitifs sont attendus vers 23 heures.\n\n"
+            "A VOIR\n\n"
+            "Les temps forts de la campagne en images\n\n"
+            "21h05 : les premiers résultats tombent\n\n"
+            f"{BODY}\n\n"
+            "Ce Live est maintenant terminé. Merci de l'avoir suivi.\n")
+    doc = run_text(text)
+    assert line_cuts(doc) == {3: "live-chrome", 8: "teaser", 10: "teaser", 16: "live-chrome"}
+    for kept in ("• La participation atteint 45 %", "• Les résultats définitifs",
+                 "21h05 : les premiers résultats tombent", BODY):
+        assert kept in doc.original.text
+
+
+@pytest.mark.parametrize("items", [
+    ["• Anatomie d'une chute, Justine Triet", "• La Zone d'intérêt, Jonathan Glazer",
+     "• Les Feuilles mortes, Aki Kaurismäki"],
+    ["- Anatomie d'une chute", "- La Zone d'intérêt", "- Les Feuilles mortes"],
+    ["– Anatomie d'une chute", "– La Zone d'intérêt", "– Les Feuilles mortes"],
+    ["1. Anatomie d'une chute", "2. La Zone d'intérêt", "3. Les Feuilles mortes"],
+    ["Anatomie d'une chute, Justine Triet", "La Zone d'intérêt, Jonathan Glazer",
+     "Les Feuilles mortes, Aki Kaurismäki"],
+    ["Anatomie d'une chute – Justine Triet", "La Zone d'intérêt – Jonathan Glazer",
+     "Les Feuilles mortes – Aki Kaurismäki"],
+])
+def test_body_lists_and_subheadings_are_never_cut(items):
+    """A film list at the end of the article (no sentence after it) keeps every item and
+    its subheadings: short lines without punctuation are not edge chrome inside a list."""
+    text = "\n\n".join([
+        "Cannes dévoile la sélection officielle de son festival",
+        "Le délégué général du festival a présenté jeudi les films en compétition pour la "
+        "Palme d'or, au terme de plusieurs mois de visionnage.",
+        "Compétition officielle", *items, "Un certain regard", *items[:2]]) + "\n"
+    doc = run_text(text)
+    assert line_cuts(doc) == {}, doc.removed
+    for line in ["Compétition officielle", "Un certain regard", *items]:
+        assert line in doc.original.text
+
+
+def test_a_repeated_list_item_is_kept_a_repeated_paragraph_is_not():
+    doc = run_text(article("• Oui", "• Non", "• Oui", BODY))
+    assert line_cuts(doc) == {11: "duplicate-paragraph"}
+    assert doc.original.text.count("• Oui") == 2
+
+
+def test_a_quote_in_another_language_inside_the_body_is_kept_and_marked_in_the_tei():
+    quote = ("\"Hemos jugado un partido muy serio y estamos muy contentos con la victoria\", "
+             "escribió el entrenador en las redes sociales.")
+    doc = run_text(article(quote))
+    assert line_cuts(doc) == {}
+    para = next(p for p in doc.original.paragraphs if doc.original.text[p.start:p.end] == quote)
+    assert para.lang == "es"
+    root = _tei(doc)
+    ps = [p for p in root.iter(f"{{{tei.TEI_NS}}}p") if p.get(tei.XML_LANG) == "es"]
+    assert len(ps) == 1 and "Hemos jugado" in "".join(ps[0].itertext())
+
+
+def test_heavy_cut_note_when_structural_signals_take_an_unusual_share():
+    text = "\n".join(["Menu", "Sport", "Régions", "Économie", "Culture", "Météo",
+                      "Le budget de la commune adopté après un long débat", BODY]) + "\n"
+    doc = run_text(text)
+    notes = {n.code: n.message for n in doc.notes}
+    assert "heavy-cut" in notes and "5 of 8 lines" in notes["heavy-cut"]  # "Menu" is a rule
+    plain = run_text(article())
+    assert "heavy-cut" not in {n.code for n in plain.notes}
+
+
+def test_no_headline_leaves_the_title_empty_with_a_note():
+    doc = run_text(f"{BODY}\n\n{BODY2}\n")
+    assert doc.meta.title is None
+    assert [n.code for n in doc.notes] == ["no-headline"]
+    root = _tei(doc)
+    ns = tei.NS
+    main = root.find(".//tei:titleStmt/tei:title[@type='main']", ns)
+    assert main is not None and not (main.text or "").strip()
+    assert root.find(".//tei:notesStmt/tei:note[@type='no-headline']", ns) is not None
+
+
+def test_headline_is_not_a_menu_a_section_or_a_teaser_and_printed_twice_is_one():
+    head = "Un accident de bus fait seize morts sur une autoroute de Java"
+    text = "\n".join(["Accueil Actualités Liens utiles", "International", head, "",
+                      "A lire aussi", "Les transports en commun en question après le drame", "",
+                      head, BODY, BODY2]) + "\n"
+    doc = run_text(text)
+    assert doc.meta.title == head and doc.meta.section == "International"
+    assert doc.original.text.count(head) == 1
+
+
+@pytest.mark.parametrize("line, value, precision", [
+    ("mardi 21 novembre 2023", "2023-11-21", "day"),
+    ("Publié le mardi 21 novembre 2023", "2023-11-21", "day"),
+    ("21/11/2023", "2023-11-21", "day"),
+    ("21.11.2023 à 10h32", "2023-11-21", "day"),
+    ("Publié le 14 mai 2023 à 10h", "2023-05-14", "day"),
+    ("le 3 janvier 2024", "2024-01-03", "day"),
+    ("Le 3 janv. 2024 à 18h02", "2024-01-03", "day"),
+    ("2024-01-03", "2024-01-03", "day"),
+    ("Mis en ligne le 2024-01-03", "2024-01-03", "day"),
+    ("juin 2010", "2010-06", "month"),
+    ("Publié le 1er mars 2024", "2024-03-01", "day"),
+])
+def test_each_date_form_is_read_at_its_precision(line, value, precision):
+    doc = run_text(article(line))
+    assert line_cuts(doc) == {5: line_cuts(doc)[5]} and doc.meta.date is not None
+    assert (doc.meta.date.value, doc.meta.date.precision) == (value, precision)
+
+
+def test_the_store_marker_date_and_a_caption_date_are_not_confused():
+    text = ("date 2023-11 Le budget de la commune adopté après un long débat\n\n"
+            "Le maire lors de la séance du conseil municipal, le 21 novembre 2023.\n\n"
+            f"{BODY}\n\n{BODY2}\n")
+    doc = run_text(text)
+    assert line_cuts(doc) == {3: "caption-date"}
+    assert (doc.meta.date.value, doc.meta.date.precision) == ("2023-11", "month")
+
+
+def test_author_and_outlet_go_to_the_source_bibl():
+    doc = run_text(article("Par Camille BOUZA", "Source : Le Télégramme"))
+    assert doc.meta.author == "Camille BOUZA" and doc.meta.outlet == "Le Télégramme"
+    ns = tei.NS
+    bibl = _tei(doc).find(".//tei:sourceDesc/tei:bibl", ns)
+    assert bibl.findtext("tei:author", namespaces=ns) == "Camille BOUZA"
+    assert bibl.findtext("tei:publisher", namespaces=ns) == "Le Télégramme"
+
+
+UNSEEN_TARGETS = {"dev": (1.0, 0.95, 0.90), "test": (1.0, 0.95, 0.85)}
+
+
+@pytest.mark.parametrize("part", sorted(UNSEEN_TARGETS))
+def test_unseen_sites_quality_gate(part, monkeypatch):
+    """The figures in the README may not silently drop (test: its measured 12/14 metadata)."""
+    mod = _eval_tool(monkeypatch)
+    total = mod.Score()
+    for entry in mod.load_entries(UNSEEN / "gold.toml", [UNSEEN / part]):
+        total.add(mod.run_file(entry, RULES))
+    kept, cut, meta = UNSEEN_TARGETS[part]
+    assert total.kept / total.article >= kept, total.errors
+    assert total.tp / total.gold >= cut, total.errors
+    assert total.meta_ok / total.meta_total >= meta, total.errors

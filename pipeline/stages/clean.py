@@ -128,6 +128,8 @@ _NAME = re.compile(
 )
 # a list item: a bullet, a dash or a number before the text
 _LIST_MARK = re.compile(r"^(?:[•·▪◦●■►*]|[-–—](?=\s)|\d{1,2}[.)](?=\s))\s*\S")
+# a live-blog entry: a time, then its text ("21h05 : les premiers résultats")
+_LIVE_ENTRY = re.compile(r"^\d{1,2}\s*[h:]\s*\d{2}\s*[:.–-]?\s+\S")
 # a bare list marker alone on its line (link lists of related stories)
 _BARE_MARK = re.compile(r"^[•·▪◦●■►*–—-]$")
 # a row of a list without a marker: "Titre, Réalisateur", "Titre – Réalisateur"
@@ -362,6 +364,7 @@ class _Line:
     text: str  # whitespace-normalised, inline cuts applied
     cut: Removed | None = None
     protected: bool = False  # article text that no structural signal may cut
+    row: bool = False  # a row of a list without a marker: it may repeat
     lang: str | None = None  # set when the line is in another language than the article
 
     @property
@@ -509,17 +512,21 @@ def _take_teaser_headlines(page: _Page, idx: int, rule: Rule) -> None:
     It takes the following lines while they read as headlines (no sentence
     punctuation at the end), stepping over blank lines and bare list markers.
     """
-    label = page.lines[idx].no
+    label, taken = page.lines[idx].no, False
     for ln in page.lines[idx + 1:]:
-        if not ln.text or (ln.cut is not None and _BARE_MARK.match(ln.text)):
+        if not ln.text:
+            if taken:  # the teasers end at the first blank line after them
+                return
             continue
         if _BARE_MARK.match(ln.text):
-            _cut(ln, rule.id, f"list marker of the teasers announced on line {label}")
+            if ln.cut is None:
+                _cut(ln, rule.id, f"list marker of the teasers announced on line {label}")
             continue
         if (ln.cut is not None or ln.words > page.st.teaser_next_max_words
                 or _SENT_END.search(ln.text)):
             return
         _cut(ln, rule.id, f"headline of the teaser announced on line {label}")
+        taken = True
 
 
 def _cut_comment_tail(page: _Page, tails: list[tuple[int, Rule]]) -> None:
@@ -538,10 +545,29 @@ def _cut_comment_tail(page: _Page, tails: list[tuple[int, Rule]]) -> None:
 
 
 def _protect_lists(page: _Page) -> None:
-    """List items (a marker before the text) are article text for every structural signal."""
-    for ln in page.live():
-        if _LIST_MARK.match(ln.text):
+    """List items (a marker before the text) and live-blog entries (a time before it)
+    are article text for every structural signal. Rows of a list without markers
+    ("Titre, Réalisateur"), three or more in a run (subheadings between them do not
+    break it), may repeat: they are no duplicates."""
+    run: list[_Line] = []
+    for ln in [*page.live(), None]:
+        if ln is not None and (_LIST_MARK.match(ln.text) or _LIVE_ENTRY.match(ln.text)):
             ln.protected = True
+            continue
+        if ln is not None and _is_row_text(ln.text):
+            run.append(ln)
+            continue
+        if ln is not None and ln.words <= 5 and not _SENT_END.search(ln.text):
+            continue  # a subheading inside the list
+        if len(run) >= 3:
+            for r in run:
+                r.row = True
+        run = []
+
+
+def _is_row_text(text: str) -> bool:
+    return (2 <= len(text.split()) <= 25 and bool(_ROW.search(text))
+            and not _SENT_END.search(text))
 
 
 def _cut_captions(page: _Page) -> None:
@@ -624,7 +650,7 @@ def _cut_duplicates(page: _Page) -> None:
         if not any(c.isalnum() for c in ln.text):
             continue
         k = _key(ln.text)
-        if k in seen and not ln.protected:
+        if k in seen and not ln.protected and not ln.row:
             _cut(ln, "duplicate-paragraph",
                  f"{STRUCTURAL_RULES['duplicate-paragraph']} (line {seen[k]})")
         seen.setdefault(k, ln.no)
