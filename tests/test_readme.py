@@ -257,6 +257,16 @@ def test_parsing_of_blocks_and_spans() -> None:
                    ("make x", 3, False), ("python -m pipeline run a  -o 'b c'", 4, False)]
 
 
+def test_every_command_of_the_program_is_in_the_readme() -> None:
+    """A command added to the table (pipeline/commands/) is documented with a usage line."""
+    from pipeline.commands import COMMANDS as PROGRAM
+
+    shown = {w for c in COMMANDS if "pipeline" in c.words
+             for w in c.words[c.words.index("pipeline") + 1:][:1]}
+    missing = [c.name for c in PROGRAM if c.name not in shown]
+    assert not missing, f"commands README.md never shows (python -m pipeline NAME ...): {missing}"
+
+
 def test_every_make_target_the_readme_names_exists() -> None:
     targets = makefile_targets(MAKEFILE.read_text(encoding="utf-8"))
     named = {w for c in COMMANDS if c.words[0] == "make"
