@@ -292,3 +292,22 @@ def test_a_warc_input_is_packed_once_with_the_raw_records_of_its_articles(
     assert {r["source_file"] for r in rows} == {"data/sources/crawl.warc.gz"}
     assert {r["source_sha256"] for r in rows} == {hashlib.sha256(warc.read_bytes()).hexdigest()}
     assert verify(bag).ok
+
+
+def test_inputs_that_moved_are_found_with_the_inputs_option(output: Path,
+                                                            tmp_path: Path) -> None:
+    (output.parent / "in").rename(tmp_path / "moved")
+    with pytest.raises(ArchiveError, match="--inputs"):
+        build_bag(output, tmp_path / "bag")
+    assert main(["archive", str(output), "-o", str(tmp_path / "bag"), "--inputs",
+                 str(tmp_path / "moved"), "-q"]) == 0
+    assert (tmp_path / "bag" / "data" / "sources" / SEEDS[0]).read_bytes() == \
+        (tmp_path / "moved" / SEEDS[0]).read_bytes()
+
+
+def test_an_output_in_use_by_a_run_is_not_archived(output: Path, tmp_path: Path) -> None:
+    from pipeline.run.atomic import output_lock
+
+    with output_lock(output), pytest.raises(ArchiveError, match="another run"):
+        build_bag(output, tmp_path / "bag")
+    assert not (tmp_path / "bag").exists()
