@@ -12,7 +12,9 @@ A command added to the README later is covered without touching this file.
   its command must exist, its ``--help`` must work and name every option and choice shown.
 * Some commands cannot or should not run here; :data:`EXPECT` says what is checked instead
   (installing from the network must fail cleanly offline; ``make test`` and ``make bench``
-  are dry-run with ``make -n``). Add a line there for a new such command.
+  are dry-run with ``make -n``; a command that reads what another one made, such as
+  ``bagit.py --validate bag`` after ``make archive``, names it in ``before``). Add a line
+  there for a new such command.
 
 ``make`` always gets ``-o .venv/.installed``: the copy's ``.venv`` is the shared virtual
 environment, which a test must never reinstall (pip would point it at the temporary copy).
@@ -43,14 +45,26 @@ FENCES = ("sh", "bash", "shell", "console")
 STAMP = ".venv/.installed"
 TIMEOUT_S = 900
 
-#: (pattern on the command as written, what is checked instead of "exit 0", why)
-EXPECT: list[tuple[str, str, str]] = [
-    (r"\bmodels install\b", "fails-offline",
-     "installs from the network (or from a file that is not shipped): must fail cleanly "
-     "offline, with an error message, exit 1 or 2 and nothing installed"),
-    (r"^make test\b", "dry-run", "it is this test suite (minutes); `make -n` checks the target"),
-    (r"^make bench\b", "dry-run", "the benchmark takes ~20 minutes; `make -n` checks the target"),
+@dataclass(frozen=True)
+class Expect:
+    """What is checked for the README commands ``pattern`` matches, instead of "exit 0"."""
+
+    pattern: str
+    kind: str  # ok | fails-offline | dry-run
+    why: str
+    before: str = ""  # a README command whose result this one reads (run first, same copy)
+
+
+EXPECT: list[Expect] = [
+    Expect(r"\bmodels install\b", "fails-offline",
+           "installs from the network (or from a file that is not shipped): must fail cleanly "
+           "offline, with an error message, exit 1 or 2 and nothing installed"),
+    Expect(r"^make test\b", "dry-run", "it is this test suite (minutes); `make -n` checks it"),
+    Expect(r"^make bench\b", "dry-run", "the benchmark takes ~20 minutes; `make -n` checks it"),
+    Expect(r"\bbagit\.py --validate bag\b", "ok", "validates the bag `make archive` writes",
+           before="make archive"),
 ]
+NO_EXPECTATION = Expect("", "ok", "")
 
 
 @dataclass(frozen=True)
@@ -69,11 +83,8 @@ class ReadmeCommand:
                    or w.startswith("[") or w.endswith("]") for w in self.words)
 
     @property
-    def expectation(self) -> tuple[str, str]:
-        for pattern, kind, why in EXPECT:
-            if re.search(pattern, self.text):
-                return kind, why
-        return "ok", ""
+    def expectation(self) -> Expect:
+        return next((e for e in EXPECT if re.search(e.pattern, self.text)), NO_EXPECTATION)
 
     def __str__(self) -> str:
         return f"README.md:{self.line}: {self.text}"
@@ -279,7 +290,12 @@ def test_every_make_target_the_readme_names_exists() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [c for c in COMMANDS if not c.is_synopsis], ids=str)
 def test_readme_command_runs_as_written(command: ReadmeCommand, sandbox: Path) -> None:
-    kind, why = command.expectation
+    expect = command.expectation
+    kind, why = expect.kind, expect.why
+    if expect.before:
+        first = _shell(_make_safe(expect.before), sandbox, _env(sandbox))
+        assert first.returncode == 0, (f"{command}: {expect.before!r}, run first, fails:\n"
+                                       f"{first.stderr[-3000:]}")
     extra: dict[str, str] = {}
     if kind == "fails-offline":
         extra = {"STANZA_RESOURCES_DIR": str(sandbox / "models" / "stanza"),
