@@ -58,6 +58,9 @@ def test_bag_holds_corpus_sources_report_view_exports_and_inventory(
     from pipeline.view import build_view
 
     build_view(sorted((output / "tei").glob("*.xml")), output)
+    (output / "notes.txt").write_text("a user's notes, not the corpus")
+    (output / "bench").mkdir()
+    (output / "bench" / "results.md").write_text("machine figures")
     export([output / "tei"], "conllu", "fr", output / "exports")
     bag = tmp_path / "bag"
     result = build_bag(output, bag, {"Source-Organization": "Bibliothèque X",
@@ -73,6 +76,7 @@ def test_bag_holds_corpus_sources_report_view_exports_and_inventory(
     assert any(k.startswith("articles/") for k in files)
     assert any(k.startswith("exports/conllu/fr/") for k in files)
     assert not any(k.startswith(".") or "/." in k for k in files)  # no .cache, no .lock
+    assert "notes.txt" not in files and not any(k.startswith("bench/") for k in files)
     rows = list(csv.DictReader(io.StringIO(files["inventory.csv"].decode())))
     assert [r["id"] for r in rows] == [f"art-{Path(n).stem}" for n in SEEDS]
     for r in rows:

@@ -12,11 +12,15 @@ in the bag (``corpus.xml`` includes ``tei/<id>.xml``; the reading view links to
     data/sources/<recorded path>           each article's input file, byte for byte
     data/inventory.csv                     one row per article (see INVENTORY_FIELDS)
 
-Left out: hidden entries (``.cache/``, ``.lock``, temporary files) and ``bench/``
-(benchmark tables describe a machine, not the corpus). Before anything is copied the
-output must tell one story: the TEI files in ``tei/``, the articles ``corpus.xml``
-includes and the articles ``report.json`` lists as written are the same set, and each
-input file still has the bytes its TEI records (sha256); else :class:`ArchiveError`.
+Left out: hidden entries (``.cache/``, ``.lock``, temporary files), ``bench/``
+(benchmark tables describe a machine, not the corpus) and files at the top of the output
+folder that no command writes there (the repository's ``output/README.md`` and
+screenshots, a user's notes): every folder the run and its commands write is taken whole.
+
+Before anything is copied the output must tell one story: the TEI files in ``tei/``,
+the articles ``corpus.xml`` includes and the articles ``report.json`` lists as written
+are the same set, and each input file still has the bytes the run read (sha256); else
+:class:`ArchiveError`.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ from lxml import etree
 from pipeline.errors import ConfigError
 from pipeline.tei.codec import NS, XML_ID
 
-#: Top-level entries of the output folder that are not part of the corpus.
+#: Top-level folders of the output that are not part of the corpus.
 EXCLUDED = frozenset({"bench"})
+#: The files the pipeline's commands write at the top of the output folder.
+TOP_FILES = frozenset({"corpus.xml", "report.json", "index.html", "entities.html"})
 SOURCES = "sources"
 INVENTORY = "inventory.csv"
 INVENTORY_FIELDS = ("id", "title", "date", "outlet", "source_file", "source_path",
@@ -180,7 +186,7 @@ def output_files(output: Path) -> Iterable[tuple[str, Path]]:
                 raise ArchiveError(f"{here / d}: a symbolic link in the output; not archived")
         for name in sorted(files):
             path = here / name
-            if name.startswith(".") or (rel_dir == Path(".") and name in EXCLUDED):
+            if name.startswith(".") or (rel_dir == Path(".") and name not in TOP_FILES):
                 continue
             if path.is_symlink() or not path.is_file():
                 raise ArchiveError(f"{path}: not a plain file; the output holds only files")
