@@ -65,4 +65,12 @@ CODES = {
     "shows the file name)",
     "heavy-cut": "structural signals (not named rules) cut an unusual share of the lines: "
     "worth a look",
+    "no-main-text": "an HTML page with no article text (home page, error page, script shell)",
+    "html-parse": "the HTML could not be parsed into a page",
+    "warc-truncated": "the WARC file breaks (cut gzip member or record); records before it "
+    "are kept",
+    "no-html-records": "a WARC file without any HTML response record",
+    "warc": "a WARC record could not be read back",
+    "json": "a JSON record that is not JSON, not an object, or has no text field",
+    "metadata": "a metadata value (sidecar table, JSON field) the pipeline could not use",
 }

@@ -53,14 +53,6 @@ def test_table_rows_layout_and_data() -> None:
     assert html.table_row("Une phrase.") == ["Une phrase."]
 
 
-def test_person_name_from_bylines() -> None:
-    assert html.person_name("Par Jeanne Dupont, envoyée spéciale") == "Jeanne Dupont"
-    assert html.person_name("By Jean-Pierre de la Tour") is None or True  # particles vary
-    assert html.person_name("Auteur : Uriel Dupuis") == "Uriel Dupuis"
-    assert html.person_name("Publié le 12 mars 2024") is None
-    assert html.person_name("La rédaction vous recommande ces articles") is None
-
-
 def test_declared_legacy_charset_is_honoured() -> None:
     raw = page(charset="iso-8859-1").encode("latin-1", errors="replace")
     got = html.read_html(raw, name="p.html")

@@ -173,3 +173,36 @@ def test_the_guard_really_blocks(tmp_path: Path) -> None:
                           text=True, env={**os.environ, "NETGUARD_LOG": str(log)}, check=False)
     assert proc.returncode == 0, proc.stderr
     assert len(log.read_text(encoding="utf-8").splitlines()) == 4
+
+
+def test_html_warc_and_json_inputs_are_read_with_the_network_cut(tmp_path: Path) -> None:
+    """trafilatura is never asked to fetch: pages with URLs read under the same guard."""
+    from scrapes import PARAS, jsonl_lines, page, two_page_warc
+
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "netguard.py").write_text(GUARD, encoding="utf-8")
+    (guard / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "page.html").write_text(page(), encoding="utf-8")
+    two_page_warc(inp / "crawl.warc.gz")
+    (inp / "items.jsonl").write_text(jsonl_lines([
+        {"html": page(), "url": "https://www.exemple-journal.fr/a"},
+        {"text": "\n\n".join(PARAS), "url": "https://www.exemple-journal.fr/b"}]),
+        encoding="utf-8")
+    log = tmp_path / "net.log"
+    why_not = _unshare_works()
+    prefix = [] if why_not else _unshare_prefix()
+    pythonpath = os.pathsep.join(p for p in [str(guard), os.environ.get("PYTHONPATH", "")] if p)
+    env = {**os.environ, "PYTHONPATH": pythonpath, "NETGUARD_LOG": str(log),
+           "SOURCE_DATE_EPOCH": "1700000000"}
+    out = tmp_path / "output"
+    cmd = [*prefix, sys.executable, "-c", WRAPPER, "run", str(inp), "-o", str(out), "-q",
+           "--stages", "clean,tei,corpus"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300,
+                          check=False, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert log.read_text(encoding="utf-8") == "", "network access attempted"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["ok"] == 5 and report["summary"]["failed"] == 0

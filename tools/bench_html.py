@@ -61,7 +61,7 @@ def extract(page: Path, rules: clean.Rules) -> tuple[str, dict[str, Any], str | 
     try:
         loaded = units.load(unit, units.Options())
         doc = Document(id=unit.id, source=loaded.source)
-        clean.clean(doc, loaded.text, rules)
+        clean.clean(doc, loaded.text, units.cleaning_rules(rules, loaded))
         units.apply_known(doc, loaded)
     except DocumentError as exc:
         return "", {}, f"[{exc.code}] {exc.message}"

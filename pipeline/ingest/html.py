@@ -5,15 +5,11 @@ tables kept as text, no formatting) and the page's metadata (title, date through
 author, site name, URL, categories). It gets a string or a tree, never a URL to fetch, and
 its own download code is never called.
 
-Two general signals then recover what trafilatura is known to miss (its evaluation shows
-standfirsts dropped and bylines taken from the wrong place):
-
-* the **standfirst** (chapô): an element whose class or id names a lead / standfirst /
-  chapô / intro / description, or a visible block that repeats the page's own meta
-  description, when it stands before the main text and is not already in it;
-* the **byline**: a person's name in an element marked as author / byline / signature
-  (class, id, ``itemprop``, ``rel``) when trafilatura found no author, or the site's name
-  as its author.
+General signals of news markup then mend what trafilatura is known to get wrong
+(:mod:`pipeline.ingest.signals`): paywall, offer and "read also" boxes are pruned before
+extraction, the standfirst (chapô) is put back when trafilatura dropped it, and the author
+is the page's visible byline when it has one (trafilatura's, from the page's metadata,
+otherwise, unless that is the site's own name).
 
 The result is text for the cleaning stage (the headline on the first line, the standfirst,
 then one paragraph per block, blank lines between them), the metadata with their origin,
@@ -23,8 +19,6 @@ and one summary of what the extraction left out (the rest of the page, kept in `
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -34,6 +28,15 @@ from lxml import html as lxml_html
 from pipeline.document import Note
 from pipeline.errors import DocumentError
 from pipeline.ingest.files import decode, sanitize
+from pipeline.ingest.signals import (
+    BYLINE_PREFIX,
+    SKIP_TAGS,
+    byline,
+    fold,
+    norm,
+    prune_chrome,
+    standfirst,
+)
 
 #: An HTML page is larger than a text scrape (scripts, styles, inline images): 5 MB.
 MAX_HTML_BYTES = 5_000_000
@@ -44,24 +47,9 @@ EXTRACTION_RULE = "html-extraction"
 EXTRACTION_REASON = ("not main text for trafilatura: navigation, headers, sidebars, related "
                      "links, comments, scripts and styles (the whole page is kept in raw/)")
 ORIGIN = "page metadata (trafilatura)"
-BYLINE_ORIGIN = "page byline (element marked as author)"
+BYLINE_ORIGIN = "page byline (the first author mark or 'Par ...' line of the page)"
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
-_LEAD_NAME = re.compile(
-    r"(?:^|[-_\s])(?:chap[oô]|chapeau|standfirst|lead|lede|leadin|intro|introduction|incipit|"
-    r"desc|description|summary|excerpt|deck|subhead|sous-titre|subtitle)(?:$|[-_\s])", re.I)
-_AUTHOR_NAME = re.compile(r"(?:^|[-_\s])(?:author|authors|auteur|auteurs|byline|signature|"
-                          r"writer|journalist|journaliste)(?:$|[-_\s])", re.I)
-_OUTSIDE = re.compile(r"(?:^|[-_\s])(?:comment|comments|related|sidebar|aside|footer|nav|menu|"
-                      r"share|social|newsletter|promo|popular|recommend|teaser|outbrain|"
-                      r"taboola|cookie|paywall|bio)(?:s)?(?:$|[-_\s])", re.I)
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe"})
-_BLOCK_OUTSIDE = frozenset({"aside", "nav", "footer", "form"})
-_BYLINE_PREFIX = re.compile(r"^\s*(?:par|by|auteur|auteurs|author|texte|propos recueillis "
-                            r"par)\s*[:\-–—]?\s+", re.I)
-_NAME_WORD = r"[A-ZÀ-Ý][a-zà-ÿ'’.-]+(?:-[A-ZÀ-Ý][a-zà-ÿ'’.]+)?"
-_PERSON = re.compile(rf"{_NAME_WORD}(?:\s+(?:(?:de|du|des|d'|d’|van|von|le|la|ben|al|el)\s+)?"
-                     rf"{_NAME_WORD}){{1,3}}")
 _SENTENCE = re.compile(r"[.!?…»\"”]\s*$|[.!?…]\s")
 
 
@@ -90,7 +78,9 @@ def read_html(raw: bytes, *, name: str, url: str | None = None,
     page, encoding, how = decode_page(raw, charset, name)
     page = sanitize(page, notes)
     tree = parse(page, name)
-    extracted = _trafilatura(page, url)
+    pruned = parse(page, name)
+    prune_chrome(pruned)
+    extracted = _trafilatura(pruned, url)
     body = (extracted.get("text") or "").strip()
     words = prose_words(body)
     if words < MIN_WORDS:
@@ -99,7 +89,7 @@ def read_html(raw: bytes, *, name: str, url: str | None = None,
                             "built by scripts?", "no-main-text")
     lead = standfirst(tree, extracted.get("description"), body)
     result = HtmlText(text="", encoding=encoding, encoding_note=how, notes=notes)
-    _metadata(result, extracted, tree)
+    _metadata(result, extracted, tree, body)
     paras = [p for line in body.split("\n") for p in table_row(line.strip()) if p]
     title = result.meta.get("title")
     result.text = "\n\n".join(([title] if title else []) + lead + paras) + "\n"
@@ -135,18 +125,15 @@ def table_row(line: str) -> list[str]:
 
 def decode_page(raw: bytes, charset: str | None, name: str) -> tuple[str, str, str]:
     """Bytes -> text: a BOM, else the HTTP charset, else ``<meta charset>``, else detected."""
-    for declared, how in ((None, ""), (charset, "HTTP Content-Type charset"),
+    if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return decode(raw)
+    for declared, how in ((charset, "HTTP Content-Type charset"),
                           (_meta_charset(raw), "the page's <meta> charset")):
-        if declared is None and how:
-            continue
-        if not how:  # a byte order mark decides first
-            if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-                return decode(raw)
-            continue
-        try:
-            return raw.decode(str(declared)), str(declared).lower(), f"declared: {how}"
-        except (LookupError, UnicodeDecodeError):
-            continue
+        if declared:
+            try:
+                return raw.decode(declared), declared.lower(), f"declared: {how}"
+            except (LookupError, UnicodeDecodeError):
+                continue  # a wrong or unknown declaration: the next clue decides
     try:
         return decode(raw)
     except DocumentError as exc:
@@ -180,8 +167,8 @@ def _config() -> Any:
     return use_config()
 
 
-def _trafilatura(page: str, url: str | None) -> dict[str, Any]:
-    """trafilatura's text and metadata for a page given as a string (never a URL)."""
+def _trafilatura(page: lxml_html.HtmlElement, url: str | None) -> dict[str, Any]:
+    """trafilatura's text and metadata for a parsed page (never a URL: nothing is fetched)."""
     from trafilatura import bare_extraction
 
     doc = bare_extraction(page, url=url, with_metadata=True, include_comments=False,
@@ -193,7 +180,8 @@ def _trafilatura(page: str, url: str | None) -> dict[str, Any]:
     return {k: getattr(doc, k, None) for k in keys}
 
 
-def _metadata(result: HtmlText, found: dict[str, Any], tree: lxml_html.HtmlElement) -> None:
+def _metadata(result: HtmlText, found: dict[str, Any], tree: lxml_html.HtmlElement,
+              body: str) -> None:
     """The page's metadata as the pipeline names them, each with its origin."""
     fields = {"title": found.get("title"), "date": found.get("date"),
               "outlet": found.get("sitename"), "url": found.get("url")}
@@ -204,124 +192,30 @@ def _metadata(result: HtmlText, found: dict[str, Any], tree: lxml_html.HtmlEleme
         if value and str(value).strip():
             result.meta[key] = " ".join(str(value).split())
             result.origins[key] = ORIGIN
+    visible = byline(tree, body)  # what the reader sees wins over the page's metadata
     author = _good_author(found.get("author"), found.get("sitename"))
-    if author:
-        result.meta["author"], result.origins["author"] = author, ORIGIN
-    elif visible := byline(tree):
+    if visible:
         result.meta["author"], result.origins["author"] = visible, BYLINE_ORIGIN
+    elif author:
+        result.meta["author"], result.origins["author"] = author, ORIGIN
 
 
 def _good_author(author: Any, sitename: Any) -> str | None:
     """trafilatura's author, unless it is the site's own name or no name at all."""
     if not author or not str(author).strip():
         return None
-    value = _BYLINE_PREFIX.sub("", " ".join(str(author).split()))
-    if sitename and _fold(value) in (_fold(str(sitename)), _fold(str(sitename)).replace(" ", "")):
+    value = BYLINE_PREFIX.sub("", " ".join(str(author).split()))
+    if sitename and fold(value) in (fold(str(sitename)), fold(str(sitename)).replace(" ", "")):
         return None
     return value
-
-
-def byline(tree: lxml_html.HtmlElement) -> str | None:
-    """The first person's name in an element marked as author, outside sidebars and comments."""
-    for el in _marked(tree, _AUTHOR_NAME, with_attrs=("itemprop", "rel")):
-        name = person_name(el.text_content())
-        if name:
-            return name
-    return None
-
-
-def person_name(text: str) -> str | None:
-    """ "Par Jeanne Dupont, envoyée spéciale" -> "Jeanne Dupont"; None if no name leads."""
-    value = " ".join(text.split())
-    value = _BYLINE_PREFIX.sub("", value)
-    m = _PERSON.match(value)
-    if m is None or len(value) > 80:
-        return None
-    rest = value[m.end():].strip()
-    if rest and not re.match(r"^(?:[,|/•·–—(-]|et\b|and\b|&)", rest):
-        return None
-    return m.group(0)
-
-
-def standfirst(tree: lxml_html.HtmlElement, description: str | None, body: str) -> list[str]:
-    """Standfirst paragraphs the main text lacks (see the module docstring)."""
-    found: list[str] = []
-    have = _norm(body)
-    desc = _norm(description or "")
-    for el in _marked(tree, _LEAD_NAME, with_attrs=()):
-        _take(found, have, _block_text(el))
-    if len(desc.split()) >= 8 and not found:
-        for el in _visible_blocks(tree):
-            if _norm(el.text_content()) == desc:
-                _take(found, have, _block_text(el))
-                break
-    return found
-
-
-def _take(found: list[str], have: str, text: str) -> None:
-    norm = _norm(text)
-    if (len(norm.split()) >= 8 and _SENTENCE.search(norm) and norm not in have
-            and all(norm not in _norm(f) and _norm(f) not in norm for f in found)):
-        found.append(text)
-
-
-def _block_text(el: lxml_html.HtmlElement) -> str:
-    return " ".join(el.text_content().split())
-
-
-def _marked(tree: lxml_html.HtmlElement, pattern: re.Pattern[str],
-            with_attrs: tuple[str, ...]) -> Iterator[lxml_html.HtmlElement]:
-    """Elements whose class or id (or given attributes) match, outside page chrome."""
-    body = tree.find("body")
-    if body is None:
-        return
-    for el in body.iter():
-        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
-            continue
-        names = " ".join([el.get("class", ""), el.get("id", "")]
-                         + [el.get(a, "") for a in with_attrs])
-        if pattern.search(names) and not _in_chrome(el):
-            yield el
-
-
-def _in_chrome(el: lxml_html.HtmlElement) -> bool:
-    """Inside an aside, nav, footer or form, or a block named as comments, related..."""
-    node: Any = el
-    while node is not None and isinstance(node.tag, str) and node.tag != "body":
-        if node.tag in _BLOCK_OUTSIDE or node.tag in _SKIP_TAGS:
-            return True
-        if _OUTSIDE.search(f"{node.get('class', '')} {node.get('id', '')}"):
-            return True
-        node = node.getparent()
-    return False
-
-
-def _visible_blocks(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
-    body = tree.find("body")
-    if body is None:
-        return
-    for el in body.iter("p", "div", "h2", "h3", "section", "span"):
-        if not _in_chrome(el):
-            yield el
 
 
 def _summary(tree: lxml_html.HtmlElement, kept: str) -> str:
     """One line saying how much of the page's visible text the extraction left out."""
     body = tree.find("body")
-    total = len(_norm(body.text_content())) if body is not None else 0
+    total = len(norm(body.text_content())) if body is not None else 0
     if body is not None:
-        total -= sum(len(_norm(el.text_content())) for el in body.iter(*_SKIP_TAGS))
-    left = max(0, total - len(_norm(kept)))
+        total -= sum(len(norm(el.text_content())) for el in body.iter(*SKIP_TAGS))
+    left = max(0, total - len(norm(kept)))
     return (f"the rest of the page: {left:,} of its {max(total, 0):,} visible characters were "
             "not main text")
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\u00ad", "")
-    text = text.replace("’", "'").replace("‘", "'")
-    return " ".join(text.split())
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", _norm(text).casefold())
-    return "".join(c for c in text if (not unicodedata.combining(c) and c.isalnum()) or c == " ")

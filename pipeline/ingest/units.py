@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pipeline.document import DateValue, Document, Note, Removed, Source
 from pipeline.errors import DocumentError
 from pipeline.ingest import html, jsonl, sidecar, sniff, warc
 from pipeline.ingest.files import _slug, file_sha256, make_ids, read_source, sanitize
+from pipeline.stages.clean import Rules
 
 #: Origin of metadata fields cleaning found in the text.
 CLEANING = "cleaning rules (from the text)"
@@ -195,6 +196,7 @@ class Loaded:
     removed: list[Removed] = field(default_factory=list)
     raw: bytes | None = None
     raw_suffix: str = ""
+    page: bool = False  # the text is a page's main text (HTML through trafilatura)
 
 
 def load(unit: Unit, options: Options) -> Loaded:
@@ -225,7 +227,7 @@ def _from_html(page: html.HtmlText, source: Source, raw: bytes, suffix: str) -> 
     source.encoding, source.encoding_note = page.encoding, page.encoding_note
     cut = Removed(0, page.removed_summary, html.EXTRACTION_RULE, html.EXTRACTION_REASON)
     return Loaded(source, page.text, dict(page.meta), dict(page.origins), list(page.notes),
-                  [cut], raw, suffix)
+                  [cut], raw, suffix, page=True)
 
 
 def _load_html_file(path: Path) -> Loaded:
@@ -281,6 +283,28 @@ def _load_json(path: Path, unit: Unit, options: Options) -> Loaded:
             loaded.known[key] = " ".join(str(jsonl.field(rec, (name,))).split())
             loaded.origins[key] = f"JSON field '{name}'"
     return loaded
+
+
+# ---------------------------------------------------------------------------- cleaning
+
+
+_PAGE_RULES: dict[str, Rules] = {}
+
+
+def cleaning_rules(rules: Rules, loaded: Loaded) -> Rules:
+    """The cleaning rules for a document: for a page's main text, without the edge signal.
+
+    The edge signal cuts short lines without sentence punctuation at the top and bottom of
+    a flat text scrape, where menus and footers sit. In a page's main text trafilatura has
+    already cut the page's edges from its markup, so what is left there is the article's
+    own (a subheading, a quoted tweet's credit, a signature): the pattern rules still run.
+    """
+    if not loaded.page:
+        return rules
+    if rules.sha256 not in _PAGE_RULES:
+        structure = replace(rules.structure, edge_short_max_words=0)
+        _PAGE_RULES[rules.sha256] = replace(rules, structure=structure)
+    return _PAGE_RULES[rules.sha256]
 
 
 # ---------------------------------------------------------------------------- metadata

@@ -236,7 +236,7 @@ def process_chunk(items: list[WorkItem], settings: Settings,
             doc.notes.extend(loaded.notes)
             if it.duplicate_of:
                 doc.notes.append(Note("duplicate", f"same bytes as {it.duplicate_of}"))
-            clean.clean(doc, loaded.text, rules)
+            clean.clean(doc, loaded.text, ingest.cleaning_rules(rules, loaded))
             ingest.apply_known(doc, loaded)
             doc.removed[:0] = loaded.removed
             if loaded.raw is not None:
