@@ -315,3 +315,31 @@ def test_an_output_in_use_by_a_run_is_not_archived(output: Path, tmp_path: Path)
     with output_lock(output), pytest.raises(ArchiveError, match="another run"):
         build_bag(output, tmp_path / "bag")
     assert not (tmp_path / "bag").exists()
+
+
+def test_a_terminated_archive_command_removes_its_half_made_bag(output: Path,
+                                                                tmp_path: Path) -> None:
+    """SIGTERM (what a job scheduler or `kill` sends) unwinds: nothing is left behind."""
+    script = ("import shutil, time, sys\n"
+              "from pipeline.cli import main\n"
+              "real = shutil.copyfile\n"
+              "def slow(a, b, **k):\n"
+              "    real(a, b, **k); time.sleep(30)\n"
+              "shutil.copyfile = slow\n"
+              "sys.exit(main(['archive', sys.argv[1], '-o', sys.argv[2], '-q']))\n")
+    bag = tmp_path / "bag"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(output), str(bag)], env=env)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".bag.*.partial/*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert not bag.exists() and not list(tmp_path.glob(".bag.*"))
+
+
+def test_verify_of_something_that_is_no_bag_exits_2(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "folder").mkdir()
+    assert main(["verify", str(tmp_path / "folder")]) == 2
+    assert "not a BagIt bag" in capsys.readouterr().err
