@@ -84,6 +84,7 @@ def test_bag_holds_corpus_sources_report_view_exports_and_inventory(
         assert hashlib.sha256(files[r["tei_file"][5:]]).hexdigest() == r["tei_sha256"]
         assert "pipeline-clean" in r["engines"]
     assert rows[0]["date"] == "2020-06-12" and rows[0]["title"].startswith("Les États-Unis")
+    assert {r["format"] for r in rows} == {"text"} and {r["raw_file"] for r in rows} == {""}
     info = bagit.Bag(str(bag)).info
     assert info["Source-Organization"] == "Bibliothèque X"
     assert info["Bag-Group-Identifier"] == "batch-7"
@@ -294,6 +295,8 @@ def test_a_warc_input_is_packed_once_with_the_raw_records_of_its_articles(
                                                   sorted((out / "raw").iterdir()))]
     rows = list(csv.DictReader(io.StringIO(files["inventory.csv"].decode())))
     assert {r["source_file"] for r in rows} == {"data/sources/crawl.warc.gz"}
+    assert {r["format"] for r in rows} == {"warc"} and all(r["url"] for r in rows)
+    assert sorted(r["raw_file"][5:] for r in rows) == raws
     assert {r["source_sha256"] for r in rows} == {hashlib.sha256(warc.read_bytes()).hexdigest()}
     assert verify(bag).ok
 

@@ -46,8 +46,9 @@ EXCLUDED = frozenset({"bench"})
 TOP_FILES = frozenset({"corpus.xml", "report.json", "index.html", "entities.html"})
 SOURCES = "sources"
 INVENTORY = "inventory.csv"
-INVENTORY_FIELDS = ("id", "title", "date", "outlet", "source_file", "source_path",
-                    "source_sha256", "tei_file", "tei_sha256", "engines")
+INVENTORY_FIELDS = ("id", "title", "date", "outlet", "url", "format", "source_file",
+                    "source_path", "source_sha256", "raw_file", "tei_file", "tei_sha256",
+                    "engines")
 #: Report statuses of documents whose TEI file is in ``tei/`` after the run.
 WRITTEN = frozenset({"ok", "skipped", "kept"})
 _BLOCK = 1 << 20
@@ -72,6 +73,9 @@ class Article:
     source_name: str
     source_sha256: str
     engines: tuple[str, ...]
+    url: str = ""
+    format: str = "text"
+    raw: str = ""  # the raw copy kept beside the TEI, relative to tei/ ("../raw/<id>.html")
 
 
 @dataclass
@@ -113,6 +117,8 @@ def read_article(path: Path) -> Article:
         el = bibl.find(where, NS)
         return "".join(el.itertext()).strip() if el is not None else ""
 
+    ptr = bibl.find("tei:ptr[@type='URL']", NS)
+    raw = bibl.find("tei:ptr[@type='raw']", NS)
     date_el = bibl.find("tei:date", NS)
     date = (date_el.get("when") or date_el.get("n") or "") if date_el is not None else ""
     engines = tuple(dict.fromkeys(  # each program once, in the header's order
@@ -121,7 +127,10 @@ def read_article(path: Path) -> Article:
     return Article(id=root.get(XML_ID, ""), tei=path, title=text("tei:title"), date=date,
                    outlet=text("tei:publisher"), source_path=text("tei:idno[@type='path']"),
                    source_name=text("tei:idno[@type='filename']"),
-                   source_sha256=text("tei:idno[@type='sha256']"), engines=engines)
+                   source_sha256=text("tei:idno[@type='sha256']"), engines=engines,
+                   url=ptr.get("target", "") if ptr is not None else text("tei:idno[@type='URL']"),
+                   format=text("tei:note[@type='format']") or "text",
+                   raw=raw.get("target", "") if raw is not None else "")
 
 
 def corpus_members(corpus: Path) -> list[str]:
@@ -295,11 +304,27 @@ def collect(output: Path, inputs: Path | None = None) -> Payload:
     return payload
 
 
+def _raw_file(target: str) -> str:
+    """The bag path of a raw copy the TEI points at (relative to ``tei/``), or ""."""
+    if not target:
+        return ""
+    path = PurePosixPath("tei") / target
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return f"data/{'/'.join(parts)}"
+
+
 def _row(article: Article, source_file: str, digest: str, tei: Path) -> dict[str, str]:
     return {
         "id": article.id, "title": article.title, "date": article.date,
-        "outlet": article.outlet, "source_file": f"data/{source_file}",
-        "source_path": article.source_path, "source_sha256": digest,
+        "outlet": article.outlet, "url": article.url, "format": article.format,
+        "source_file": f"data/{source_file}", "source_path": article.source_path,
+        "source_sha256": digest, "raw_file": _raw_file(article.raw),
         "tei_file": f"data/tei/{tei.name}", "tei_sha256": sha256_file(tei),
         "engines": "; ".join(article.engines),
     }
