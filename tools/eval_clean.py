@@ -20,6 +20,7 @@ Columns (blank lines are not counted; a line counts once):
   inline    inline fragments cut / labelled
   meta      stated metadata fields recovered exactly / fields the text states
   invented  metadata fields the stage filled that the text does not state
+  quotes    kept lines in another language (``foreign`` in the gold file) marked with it
 A document the stage refuses (all boilerplate, empty) counts as every line cut.
 """
 
@@ -59,6 +60,8 @@ class Score:
     meta_total: int = 0
     meta_ok: int = 0
     invented: int = 0
+    quotes: int = 0
+    quotes_ok: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
@@ -144,7 +147,22 @@ def run_file(entry: Entry, rules: Rules) -> Score:
     for n in sorted(gold - pred):
         s.errors.append(f"{where}:{n}: kept but boilerplate: {lines[n - 1].strip()[:70]!r}")
     _score_meta(s, doc, entry.data.get("meta", {}), where)
+    _score_quotes(s, doc, entry.data.get("foreign", []), lines, where)
     return s
+
+
+def _score_quotes(s: Score, doc: Document, foreign: list[dict[str, Any]], lines: list[str],
+                  where: str) -> None:
+    side = doc.original
+    for g in foreign:
+        text = " ".join(lines[int(g["line"]) - 1].split())
+        paras = [p for p in side.paragraphs if text in side.text[p.start:p.end]]
+        s.quotes += 1
+        if paras and paras[0].lang == g["lang"]:
+            s.quotes_ok += 1
+        else:
+            got = paras[0].lang if paras else "cut"
+            s.errors.append(f"{where}:{g['line']}: quote in {g['lang']} marked {got!r}")
 
 
 def _find_gold(folder: Path) -> Path:
@@ -181,13 +199,14 @@ def _pct(n: int, d: int) -> str:
 
 def print_table(rows: list[tuple[str, Score]], width: int) -> None:
     header = (f"{'corpus':<{width}} {'files':>5} {'lines':>5}  {'kept':>15}  {'cut':>15}  "
-              f"{'wrong':>5}  {'inline':>7}  {'meta':>15}  {'invented':>8}")
+              f"{'wrong':>5}  {'inline':>7}  {'meta':>15}  {'invented':>8}  {'quotes':>6}")
     print(header)
     print("-" * len(header))
     for name, s in rows:
         print(f"{name[-width:]:<{width}} {s.files:>5} {s.lines:>5}  {_pct(s.kept, s.article):>15}  "
               f"{_pct(s.tp, s.gold):>15}  {s.wrong:>5}  {s.inline_tp:>3}/{s.inline_gold:<3}  "
-              f"{_pct(s.meta_ok, s.meta_total):>15}  {s.invented:>8}")
+              f"{_pct(s.meta_ok, s.meta_total):>15}  {s.invented:>8}  "
+              f"{s.quotes_ok:>2}/{s.quotes:<3}")
 
 
 def main(argv: list[str] | None = None) -> int:

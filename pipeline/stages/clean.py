@@ -130,6 +130,8 @@ _NAME = re.compile(
 _LIST_MARK = re.compile(r"^(?:[•·▪◦●■►*]|[-–—](?=\s)|\d{1,2}[.)](?=\s))\s*\S")
 # a live-blog entry: a time, then its text ("21h05 : les premiers résultats")
 _LIVE_ENTRY = re.compile(r"^\d{1,2}\s*[h:]\s*\d{2}\s*[:.–-]?\s+\S")
+# a sentence end inside a line ("Un sourire un peu jaune. MH"): text, not chrome
+_INNER_STOP = re.compile(r"[.!?…]\s+\S")
 # a bare list marker alone on its line (link lists of related stories)
 _BARE_MARK = re.compile(r"^[•·▪◦●■►*–—-]$")
 # a row of a list without a marker: "Titre, Réalisateur", "Titre – Réalisateur"
@@ -850,7 +852,7 @@ def _cut_after_body(rest: list[_Block], st: Structure) -> None:
         return
     for b in rest[last + 1:]:
         if (b.words <= st.edge_short_max_words and not _SENT_END.search(b.text)
-                and not _SUBHEAD.match(b.text)):
+                and not _SUBHEAD.match(b.text) and not _INNER_STOP.search(b.text)):
             b.cut("edge-short-line", _edge_reason("edge-short-line", "below the last sentence"))
 
 
