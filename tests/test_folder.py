@@ -136,3 +136,17 @@ def test_report_paths_are_relative_to_the_output(tmp_path: Path, seeds_dir: Path
     assert report["corpus"] == "corpus.xml"
     assert report["documents"][0]["output"] == "tei/art-000_c32396ffb3fd2beb.xml"
     assert report["documents"][0]["file"] == SEEDS[0]
+
+
+def test_the_order_of_batches_does_not_change_the_folder(tmp_path: Path,
+                                                         seeds_dir: Path) -> None:
+    first = _folder(tmp_path / "one", SEEDS[:2], seeds_dir)
+    second = _folder(tmp_path / "two", SEEDS[2:4], seeds_dir)
+    outs = []
+    for name, order in (("ab", (first, second)), ("ba", (second, first))):
+        out = tmp_path / name
+        for batch in order:
+            assert main(["run", str(batch), "-o", str(out), *QUICK]) == 0
+        outs.append(out)
+    for rel in ["corpus.xml", *(f"tei/{p.name}" for p in (outs[0] / "tei").glob("*.xml"))]:
+        assert (outs[0] / rel).read_bytes() == (outs[1] / rel).read_bytes(), rel

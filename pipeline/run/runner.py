@@ -558,8 +558,11 @@ def _run(settings: Settings) -> RunReport:
     run_info = run_info_for()
     if "corpus" in settings.stages and good and changed:
         t0 = time.perf_counter()
-        apps = [Application(**a) for r in ordered if r.status in ("ok", "skipped", "kept")
-                for a in r.applications]
+        # In the corpus's order (the files' names), not the run's: the same tei/ gives the
+        # same corpus whichever batch came last.
+        listed = sorted((r for r in ordered if r.status in ("ok", "skipped", "kept")
+                         and r.output), key=lambda r: Path(r.output or "").name)
+        apps = [Application(**a) for r in listed for a in r.applications]
         tei.write_corpus(good, corpus_path, run=run_info, apps=apps)
         stage_seconds["corpus"] = round(time.perf_counter() - t0, 4)
         manifest["corpus_inputs"] = [p.name for p in good]
