@@ -150,3 +150,29 @@ def test_the_order_of_batches_does_not_change_the_folder(tmp_path: Path,
         outs.append(out)
     for rel in ["corpus.xml", *(f"tei/{p.name}" for p in (outs[0] / "tei").glob("*.xml"))]:
         assert (outs[0] / rel).read_bytes() == (outs[1] / rel).read_bytes(), rel
+
+
+def test_remove_takes_articles_out_and_the_folder_still_tells_one_story(
+        tmp_path: Path, seeds_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = _folder(tmp_path / "in", SEEDS[:3], seeds_dir)
+    out = tmp_path / "out"
+    assert main(["run", str(inp), "-o", str(out), *QUICK]) == 0
+    assert main(["view", str(out), "-o", str(out), "-q"]) == 0
+    assert main(["export", "--format", "doccano", str(out / "tei"), "-o",
+                 str(out / "exports"), "-q"]) == 0
+    ids = [f"art-{Path(n).stem}" for n in SEEDS[:3]]
+    assert main(["remove", str(out), ids[0], "art-nothing"]) == 2  # nothing touched
+    assert _one(_story(out)) == set(ids)
+    assert main(["remove", str(out), ids[0]]) == 0
+    assert f"removed {ids[0]}" in capsys.readouterr().err
+    assert _one(_story(out)) == set(ids[1:])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["removed"] == [{"id": ids[0], "file": SEEDS[0],
+                                  "reason": "removed on request (remove command)"}]
+    assert report["summary"]["documents"] == 2 and report["validation"]["problems"] == []
+    assert not list((out / "exports").rglob(f"{ids[0]}.*"))
+    # the input is still there: a later run brings the article back, as a new one
+    assert main(["run", str(inp), "-o", str(out), *QUICK]) == 0
+    assert _one(_story(out)) == set(ids)
+    assert main(["remove", str(out), *ids]) == 0
+    assert not (out / "corpus.xml").exists() and not list((out / "tei").glob("*.xml"))

@@ -17,7 +17,7 @@ models. The README test (tests/test_readme.py) runs every command the README sho
 
 from __future__ import annotations
 
-from pipeline.commands import archive, export, models, run, validate, verify, view
+from pipeline.commands import archive, export, models, remove, run, validate, verify, view
 from pipeline.commands.base import Command
 
 COMMANDS: tuple[Command, ...] = (
@@ -26,6 +26,7 @@ COMMANDS: tuple[Command, ...] = (
     export.COMMAND,
     view.COMMAND,
     models.COMMAND,
+    remove.COMMAND,
     archive.COMMAND,
     verify.COMMAND,
 )
