@@ -79,8 +79,6 @@ def _run(text: str) -> tuple[Document, bytes] | None:
     except DocumentError as exc:
         assert exc.code in ("empty", "all-boilerplate"), exc
         return None
-    for para in doc.original.paragraphs:
-        para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
     return doc, tei.tei_bytes(doc, run=RUN)
 
 

@@ -360,9 +360,10 @@ def test_identical_files_are_both_kept_and_the_duplicate_noted(bad_run: dict[str
 
 def test_long_paragraphs_never_reach_spacy_whole(bad_run: dict[str, Any]) -> None:
     """The real French model, its max_length lowered: a long text goes through in pieces."""
-    from pipeline.run import runner
+    from pipeline.run.context import process_engines
 
-    annotator = runner._ENGINES.get("nlp-fr")
+    annotator = next((e for (key, _fp), e in process_engines().loaded.items()
+                      if key == "nlp-fr"), None)
     if annotator is None or not hasattr(annotator, "nlp"):
         pytest.skip("the spaCy French engine was not loaded by the run")
     seed = (Path(__file__).parent.parent / "seeds" / SEED).read_text(encoding="utf-8")

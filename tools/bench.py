@@ -177,21 +177,20 @@ def pipeline_run(corpus: Path, out: Path, jobs: int, extra: list[str] | None = N
 
 
 def _clean_docs(corpus: Path) -> list[Any]:
+    """The corpus read and cleaned by the stage table's clean stage, as the runner does."""
     from pipeline.document import Document
     from pipeline.ingest.files import discover, make_ids, read_source
-    from pipeline.stages import clean
+    from pipeline.stages.table import GivenEngines, run_stages
 
-    rules = clean.load_rules()
+    ctx = GivenEngines()
     paths = discover([str(corpus)])
     ids = make_ids(paths)
     docs = []
     for p in paths:
         source, text = read_source(p)
         doc = Document(id=ids[p], source=source)
-        clean.clean(doc, text, rules)
-        for para in doc.original.paragraphs:
-            if not para.id.startswith(doc.id):
-                para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
+        doc.original.text = text
+        run_stages([doc], ctx, ("clean",))
         docs.append(doc)
     return docs
 
@@ -212,6 +211,7 @@ def bare(corpus: Path, chunk_size: int, argos: bool) -> dict[str, Any]:
     from pipeline.engines import spacy_nlp
     from pipeline.engines.registry import choose_annotator, choose_translator
     from pipeline.stages import translate
+    from pipeline.stages.table import BY_NAME, GivenEngines
 
     res: dict[str, Any] = {"load": {}}
     docs = [d for d in _clean_docs(corpus) if d.original.lang == "fr"]
@@ -267,8 +267,9 @@ def bare(corpus: Path, chunk_size: int, argos: bool) -> dict[str, Any]:
         cache_dir = Path(tempfile.mkdtemp(prefix="bench-mt-"))
         cache = translate.TranslationCache(cache_dir / "mt.sqlite")
         t0 = time.perf_counter()
+        ctx = GivenEngines(translator=engine, cache=cache)
         for i in range(0, len(docs), chunk_size):
-            translate.translate(docs[i : i + chunk_size], engine, cache)
+            BY_NAME["translate"].fn(docs[i : i + chunk_size], ctx)
         stage_s = time.perf_counter() - t0
         cache.close()
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -289,14 +290,15 @@ def _english(docs: list[Any], chunk_size: int, res: dict[str, Any]) -> None:
     """spaCy English on the translated sentences: nlp.pipe alone, then the stage."""
     from pipeline.engines import spacy_nlp
     from pipeline.engines.registry import choose_annotator
-    from pipeline.stages import analyse
+    from pipeline.stages.table import BY_NAME, GivenEngines
 
     en_texts = [s.text for d in docs if d.translation for s in d.translation.sentences()
                 if s.text]
     ann_en, res["load"]["nlp-en"] = _timed(choose_annotator("auto", "en").factory)
     _, t = _timed(lambda: list(ann_en.nlp.pipe(en_texts, batch_size=spacy_nlp.BATCH_SIZE)))
     res["analyse-en"] = {"words": _words(en_texts), "items": len(en_texts), "bare_s": t}
-    _, t = _timed(lambda: [analyse.analyse_translation(docs[i : i + chunk_size], ann_en)
+    ctx = GivenEngines(annotators={"nlp-en": ann_en})
+    _, t = _timed(lambda: [BY_NAME["analyse-en"].fn(docs[i : i + chunk_size], ctx)
                            for i in range(0, len(docs), chunk_size)])
     res["analyse-en"]["stage_inproc_s"] = t
 

@@ -35,9 +35,9 @@ from pipeline.document import (  # noqa: E402
     Side,
 )
 from pipeline.ingest.files import make_ids, read_source  # noqa: E402
-from pipeline.stages import analyse, link  # noqa: E402
 from pipeline.stages import translate as mt  # noqa: E402
 from pipeline.stages.link import normalise  # noqa: E402
+from pipeline.stages.table import GivenEngines, run_stages  # noqa: E402
 
 GOLD_FILE = ROOT / "tests" / "data" / "gold_entities.toml"
 SEEDS_DIR = ROOT / "seeds"
@@ -114,10 +114,8 @@ def article_documents(paths: list[Path], gold: dict[str, GoldDoc]) -> list[Docum
         source, text = read_source(path)
         doc = Document(id=ids[path], source=source)
         if cleaner is not None:
-            cleaner.clean(doc, text, rules)
-            for para in doc.original.paragraphs:  # as the runner does
-                if not para.id.startswith(doc.id):
-                    para.id = f"{doc.id}.{doc.original.lang}.{para.id}"
+            doc.original.text = text
+            run_stages([doc], GivenEngines(rules=rules), ("clean",))
         else:
             _split_article(doc, text, gold[path.stem].skip)
         docs.append(doc)
@@ -137,13 +135,12 @@ def _split_article(doc: Document, text: str, skip: list[str]) -> None:
 
 def run_pipeline(docs: list[Document], fr: Any, en: Any | None, translator: Any | None,
                  cache: mt.TranslationCache | None = None) -> None:
-    """analyse -> translate -> analyse the translation -> link, as the runner chains them."""
-    analyse.analyse_original(docs, fr)
-    if translator is not None and en is not None:
-        mt.translate(docs, translator, cache or mt.TranslationCache(None))
-        analyse.analyse_translation(docs, en)
-    for doc in docs:
-        link.link(doc)
+    """analyse -> translate -> analyse the translation -> link, from the stage table."""
+    annotators = {"nlp-fr": fr, **({"nlp-en": en} if en is not None else {})}
+    with_mt = translator is not None and en is not None
+    ctx = GivenEngines(annotators=annotators, translator=translator if with_mt else None,
+                       cache=cache)
+    run_stages(docs, ctx, ("analyse", "translate", "analyse-en", "link"))
 
 
 # ---------------------------------------------------------------------------- scoring

@@ -568,6 +568,10 @@ class ApertiumTranslator:
         with ThreadPoolExecutor(self.workers) as pool:
             return [line for batch in pool.map(call, batches) for line in batch]
 
+    def set_threads(self, threads: int) -> None:
+        """Batches in flight at once (each in its own Apertium processes)."""
+        self.workers = max(1, threads)
+
     def close(self) -> None:
         """Stop the long-lived processes (idle ones; they also stop with this process)."""
         with self._lock:

@@ -524,6 +524,11 @@ class ArgosTranslator:
             tokens = tokens[1:]
         return str(self._sp.decode(tokens)).strip()
 
+    def set_threads(self, threads: int) -> None:
+        """CTranslate2's parallel batches (inter_threads); only before the model is loaded."""
+        if self._translator is None:
+            self.inter_threads = max(1, threads)
+
     def close(self) -> None:
         """Free the model (CTranslate2 holds it in native memory)."""
         self._translator = None

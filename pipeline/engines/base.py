@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pipeline.document import Application, Sentence
 
 
+@runtime_checkable
 class Translator(Protocol):
     """Sentence-level machine translation, source language -> English."""
 
@@ -24,9 +25,17 @@ class Translator(Protocol):
         """Translate a batch: exactly one output string per input sentence, in order."""
         ...
 
+    def set_threads(self, threads: int) -> None:
+        """Use at most ``threads`` threads for its own parallel work (before the first batch).
+
+        A worker process gets 1: with one worker per core, threads on top only compete.
+        """
+        ...
+
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class Annotator(Protocol):
     """Sentences, tokens, lemmas, UPOS, features and entity mentions for one language."""
 

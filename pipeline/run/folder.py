@@ -20,7 +20,7 @@ from typing import Any
 
 from pipeline.ingest.files import file_sha256, located
 from pipeline.ingest.units import remove_raw
-from pipeline.run.runner import DocResult
+from pipeline.run.report import DocResult
 
 log = logging.getLogger(__name__)
 

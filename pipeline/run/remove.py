@@ -79,7 +79,8 @@ def _remove(output: Path, ids: list[str]) -> list[dict[str, str]]:
 def _rewrite_corpus(output: Path, good: list[Path], entries: dict[str, Any],
                     manifest: dict[str, Any]) -> dict[str, Any]:
     """The corpus of the articles left, and its validation (the report's entry)."""
-    from pipeline.run.runner import run_info_for
+    from pipeline.run.context import run_info_for
+    from pipeline.run.settings import RunEnvironment
     from pipeline.tei import codec as tei
     from pipeline.tei.validate import validate
 
@@ -91,7 +92,7 @@ def _rewrite_corpus(output: Path, good: list[Path], entries: dict[str, Any],
         return {}
     apps = [Application(**a) for p in good for a in entries.get(p.stem, {}).get(
         "applications", [])]
-    tei.write_corpus(good, corpus, run=run_info_for(), apps=apps)
+    tei.write_corpus(good, corpus, run=run_info_for(RunEnvironment.from_os()), apps=apps)
     manifest["corpus_inputs"] = [p.name for p in good]
     problems = validate([corpus], known_valid=good)
     validation = {"files": len(good) + 1, "schema_checked": 1,

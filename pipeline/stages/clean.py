@@ -446,8 +446,8 @@ def clean(doc: Document, text: str, rules: Rules | None = None) -> Document:
     article_lang, conf = _mark_languages(page)
     has_section = page.meta.first("section") is not None
     head, edge_section, edge_author = _edges(page, has_section)
-    _write_text(doc, page, head, name)
     doc.original.lang = article_lang
+    _write_text(doc, page, head, name)
     _record(doc, page, head, edge_section, edge_author)
     _notes(doc, page, head, article_lang, conf)
     _add_app(doc, page.rules)
@@ -878,8 +878,9 @@ def _write_text(doc: Document, page: _Page, head: _Block | None, name: str) -> N
         kind = "head" if b.lines[0].no in head_nos else "p"
         langs = {ln.lang for ln in b.lines}
         lang = langs.pop() if len(langs) == 1 else None
-        paragraphs.append(Paragraph(id=f"p{n}", start=pos, end=pos + len(ptext), kind=kind,
-                                    lang=lang))
+        # ids unique in the corpus: the document's id, its language, the paragraph's number
+        paragraphs.append(Paragraph(id=f"{doc.id}.{doc.original.lang}.p{n}", start=pos,
+                                    end=pos + len(ptext), kind=kind, lang=lang))
         texts.append(ptext)
         pos += len(ptext) + len(PARA_SEP)
     doc.original.text = PARA_SEP.join(texts)

@@ -1,0 +1,90 @@
+"""Executors: where the chunks of a run are processed.
+
+An executor takes chunks of :class:`~pipeline.run.worker.Task` (input bytes, already read by
+the driver) and yields one :class:`~pipeline.run.worker.ChunkResult` per chunk (each
+document's result and TEI bytes), in the order of the chunks. It never touches the output
+folder: the driver (pipeline/run/runner.py) writes every file, so an executor only moves
+bytes and results between processes or machines.
+
+Adding an executor (Dask, a cluster...) touches neither the stages nor the runner's files:
+
+1. write a class with ``jobs`` and ``map_chunks(chunks, job, on_stage)`` that calls
+   :func:`pipeline.run.worker.process_chunk(tasks, job)` on each chunk wherever it
+   likes (it is a plain top-level function; Task, Job and ChunkResult are picklable
+   dataclasses; each process loads its engines once, on first use, through
+   :func:`pipeline.run.context.process_engines`), keeping at most a few chunks in flight
+   so that memory stays bounded, and yields the results in chunk order;
+2. call ``on_stage(name, n)`` for progress if it can (the process pool reports whole chunks);
+3. pass it to :func:`pipeline.run.runner.run` (``run(settings, executor=...)``), or return
+   it from :func:`choose_executor` for the settings that ask for it.
+
+tests/test_execute.py runs the seeds through a thread-pool executor written in the test: the
+same bytes as the serial and process-pool executors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Protocol
+
+from pipeline.run.context import process_engines
+from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
+from pipeline.stages.table import TABLE
+
+
+class Executor(Protocol):
+    """Runs :func:`process_chunk` over chunks and yields their results in order."""
+
+    jobs: int
+
+    def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
+                   on_stage: OnStage | None = None) -> Iterator[ChunkResult]: ...
+
+
+class SerialExecutor:
+    """In this process, one chunk after the other (engines stay loaded between runs)."""
+
+    jobs = 1
+
+    def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
+                   on_stage: OnStage | None = None) -> Iterator[ChunkResult]:
+        engines = process_engines()
+        for chunk in chunks:
+            yield process_chunk(chunk, job, on_stage, engines)
+
+
+def _init_worker(mt_threads: int) -> None:
+    process_engines().mt_threads = mt_threads
+
+
+class PoolExecutor:
+    """Worker processes on this machine, each with its own engines (one MT thread each)."""
+
+    def __init__(self, jobs: int, in_flight_per_worker: int = 2) -> None:
+        self.jobs = jobs
+        self.window = max(1, jobs * in_flight_per_worker)
+
+    def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
+                   on_stage: OnStage | None = None) -> Iterator[ChunkResult]:
+        with ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
+                                 initargs=(1,)) as pool:
+            pending: deque[Future[ChunkResult]] = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(process_chunk, chunk, job))
+                if len(pending) >= self.window:
+                    yield _done(pending.popleft().result(), on_stage)
+            while pending:
+                yield _done(pending.popleft().result(), on_stage)
+
+
+def _done(result: ChunkResult, on_stage: OnStage | None) -> ChunkResult:
+    if on_stage:
+        for stage in TABLE:
+            on_stage(stage.name, len(result.results))
+    return result
+
+
+def choose_executor(jobs: int) -> Executor:
+    return SerialExecutor() if jobs == 1 else PoolExecutor(jobs)

@@ -1,0 +1,57 @@
+"""The run's memory between runs (OUTPUT/.cache/manifest.json).
+
+Per document: its input file and bytes, the configuration fingerprint, status, output
+checksum, notes and engines, so that an up-to-date document is skipped without loading any
+model and still reports what made it. Run-level: the corpus's inputs and the validation state.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.run.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.run.report import DocResult
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.data = _load_json(path)
+        self.documents: dict[str, Any] = self.data.get("documents", {})
+
+    def entry(self, doc_id: str) -> dict[str, Any]:
+        found = self.documents.get(doc_id, {})
+        return found if isinstance(found, dict) else {}
+
+    def record(self, result: DocResult, config: str, state: str,
+               source: dict[str, str] | None = None) -> None:
+        """``state``: the input's cache key (its bytes and what changes how they are read);
+        ``source``: where the input file is on this machine and its sha256 (run/folder.py)."""
+        self.documents[result.id] = {
+            "file": result.file, **(source or {}), "input": state, "config": config,
+            "status": result.status, "output": result.output_sha256, "notes": result.notes,
+            "engines": result.engines, "applications": result.applications,
+        }
+
+    def get(self, key: str, default: Any) -> Any:
+        return self.data.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.data[key] = value
+
+    def save(self) -> None:
+        self.data["documents"] = self.documents
+        safe_output_dir(self.path.parent)
+        # Key order is kept (no sort_keys): what a skipped document brings back from the
+        # manifest (its applications' extra fields...) must be what a fresh run makes.
+        atomic_write_bytes(self.path, json.dumps(self.data, indent=1).encode())
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,94 @@
+"""What a run reports: one result per document, the run's figures, report.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+from pipeline.run.atomic import atomic_write_bytes
+
+
+@dataclass
+class DocResult:
+    id: str
+    file: str
+    status: str  # ok | failed | skipped
+    error: dict[str, str] | None = None
+    output: str | None = None
+    output_sha256: str | None = None
+    input_sha256: str = ""
+    notes: list[dict[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    engines: list[str] = field(default_factory=list)
+    applications: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, stage: str, exc: BaseException) -> None:
+        """This document failed at ``stage``: the pipeline's own code, else ``internal``."""
+        code = exc.code if isinstance(exc, PipelineError) else "internal"
+        message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+        self.status = "failed"
+        self.error = {"stage": stage, "code": code, "message": message}
+
+
+@dataclass
+class RunReport:
+    documents: list[DocResult]
+    engines: dict[str, str]
+    load_seconds: dict[str, float]
+    stage_seconds: dict[str, float]
+    validation: dict[str, Any]
+    corpus: str | None
+    wall_seconds: float
+    applications: list[dict[str, Any]] = field(default_factory=list)
+    #: Entries of the input folders that were not read, with the reason.
+    skipped_inputs: list[dict[str, str]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # format, skipped records
+    #: documents pruned (their input is gone), and kept although their input is gone
+    removed: list[dict[str, str]] = field(default_factory=list)
+    gone: list[dict[str, str]] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)  # "view", "exports"
+
+    @property
+    def failed(self) -> list[DocResult]:
+        return [d for d in self.documents if d.status == "failed"]
+
+    def exit_status(self) -> int:
+        return 1 if self.failed or self.validation.get("problems") else 0
+
+
+def report_dict(report: RunReport, out: Path | None = None) -> dict[str, Any]:
+    """The report as JSON data; with ``out``, output paths relative to the output folder."""
+    counts = {s: sum(1 for d in report.documents if d.status == s)
+              for s in ("ok", "failed", "skipped", "kept")}
+
+    def rel(path: str | None) -> str | None:
+        return os.path.relpath(path, out) if path and out is not None else path
+
+    documents = [{**asdict(d), "output": rel(d.output)} for d in report.documents]
+    return {
+        "pipeline": {"name": "pipeline", "version": __version__},
+        "summary": {"documents": len(report.documents), **counts,
+                    "removed": len(report.removed), "wall_seconds": report.wall_seconds},
+        "engines": report.engines,
+        "model_load_seconds": report.load_seconds,
+        "stage_seconds": report.stage_seconds,
+        "validation": report.validation,
+        "corpus": rel(report.corpus),
+        "skipped_inputs": report.skipped_inputs,
+        "inputs": report.inputs,
+        "documents": documents,
+        "removed": report.removed,
+        "input_gone": report.gone,
+        "refreshed": report.refreshed,
+    }
+
+
+def write_report(report: RunReport, out: Path) -> None:
+    """OUTPUT/report.json (atomic)."""
+    atomic_write_bytes(out / "report.json", json.dumps(report_dict(report, out), indent=2,
+                                                       ensure_ascii=False).encode() + b"\n")
