@@ -244,7 +244,9 @@ def test_seed_headline_is_first_paragraph(key, seed_docs):
     else:
         assert paras[0].kind == "head" and heads == [paras[0]]
         assert doc.original.text[paras[0].start:paras[0].end] == doc.meta.title
-    assert [p.id for p in paras] == [f"p{n}" for n in range(1, len(paras) + 1)]
+    # clean owns paragraph ids: unique in the corpus (document id, language, number)
+    assert [p.id for p in paras] == [f"{doc.id}.{doc.original.lang}.p{n}"
+                                     for n in range(1, len(paras) + 1)]
 
 
 def test_issue_examples_are_cut(seed_docs):
