@@ -19,7 +19,7 @@ export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 
 # Debian packages: Apertium (MT), jing (fast TEI validation), chromium (view test).
 APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa jing chromium
 
-.PHONY: all setup system run test lint export archive bench clean-output lock
+.PHONY: all setup system run test lint export archive bench bench-html clean-output lock
 
 all: setup run
 
@@ -72,6 +72,10 @@ archive: setup
 #   make bench BENCH_ARGS="--sizes 100,1000,5000"   (--quick: a 12-article smoke run)
 bench: setup
 	$(PY) tools/bench.py -o $(OUT)/bench $(BENCH_ARGS)
+
+# HTML reading against trafilatura alone on ../shared/bench/html-fr (19 pages, ~15 s).
+bench-html: setup
+	$(PY) tools/bench_html.py -o $(OUT)/bench/html-fr
 
 test: setup
 	$(VENV)/bin/ruff check pipeline tests tools

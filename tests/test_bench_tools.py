@@ -77,3 +77,32 @@ def test_bench_quick(tmp_path: Path) -> None:
     assert size["change1"]["summary"]["ok"] == 1
     assert {e["engine"] for e in size["bare"]["mt"]} >= {"apertium", "argos (synthetic)"}
     assert size["cold1"]["peak_rss_mb"] > 100
+
+
+def test_bench_html_takes_the_pipelines_path_and_prints_three_columns(tmp_path: Path) -> None:
+    """tools/bench_html.py on a page of ours: text and metadata in score.py's layout."""
+    import importlib.util
+
+    from scrapes import PARAS, page
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_html", Path(__file__).resolve().parent.parent / "tools" / "bench_html.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    pages = tmp_path / "bench" / "pages"
+    pages.mkdir(parents=True)
+    (pages / "ecoles.html").write_text(page(), encoding="utf-8")
+    assert bench.run_pages(tmp_path / "bench", tmp_path / "out", bench.units.Options()) == []
+    text = (tmp_path / "out" / "ecoles.txt").read_text(encoding="utf-8")
+    meta = json.loads((tmp_path / "out" / "ecoles.json").read_text(encoding="utf-8"))
+    assert PARAS[0] in text and "Mentions légales" not in text
+    assert meta["author"] == "Jeanne Martin" and meta["sitename"] == "Exemple Journal"
+    summary = {"with_recall": 1.0, "tp": 1, "with_snippets": 1, "without_rejection": 0.5,
+               "tn": 1, "without_snippets": 2,
+               "groups": {"with standfirst": {"rate": 1.0, "ok": 1, "n": 1}},
+               "metadata": {k: {"accuracy": 1.0, "exact": 1, "n": 1}
+                            for k in ("title", "date", "author", "sitename", "url")}}
+    table = bench.table([{"summary": summary}] * 3)
+    assert "| boilerplate kept out | 0.500 (1/2) | 0.500 (1/2) | 0.500 (1/2) |" in table
+    assert "|   body | - | - | - |" in table

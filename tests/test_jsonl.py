@@ -32,7 +32,7 @@ def test_news_please_style_records_by_default(tmp_path: Path) -> None:
         "url": "https://www.exemple-journal.fr/lyon/ecoles"}]), encoding="utf-8")
     [unit], _ = units.plan([path], units.Options())
     loaded = units.load(unit, units.Options())
-    assert loaded.text == TEXT
+    assert loaded.text == f"Lyon rénove ses écoles\n\n{TEXT}"  # the headline first
     assert loaded.known == {"url": "https://www.exemple-journal.fr/lyon/ecoles",
                             "title": "Lyon rénove ses écoles", "date": "2024-03-14 08:00:00",
                             "author": "Jeanne Martin; Paul Roux",
@@ -49,7 +49,7 @@ def test_the_users_field_names(tmp_path: Path) -> None:
     options = units.Options(json_fields="text=body,url=link,title=meta.headline")
     [unit], _ = units.plan([path], options)
     loaded = units.load(unit, options)
-    assert loaded.text == TEXT
+    assert loaded.text == f"Un titre\n\n{TEXT}"
     assert loaded.known["url"] == "https://x.fr/a" and loaded.known["title"] == "Un titre"
     assert loaded.origins["title"] == "JSON field 'meta.headline'"
 

@@ -7,7 +7,8 @@ For every page of ``DIR/pages`` the pipeline's own path is taken: the HTML reade
 stage's rules, then the page metadata over cleaning's guesses. The cleaned text goes to
 ``OUT/<stem>.txt`` and the metadata to ``OUT/<stem>.json``, the layout the bench's
 ``score.py`` reads; its scores are printed beside those of trafilatura alone
-(``DIR/baseline/trafilatura-2.3.1``), and written to ``OUT/results.md``.
+(``DIR/baseline/trafilatura-2.3.1``) and of trafilatura + our cleaning without the markup
+signals (``OUT/without-signals/``: what the signals add), and written to ``OUT/results.md``.
 
 The bench (``../shared/bench/html-fr``) is trafilatura's own evaluation pages: the rules
 used here are general patterns, never the text of these pages.
@@ -19,6 +20,7 @@ import argparse
 import importlib.util
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,16 +35,31 @@ from pipeline.ingest import units  # noqa: E402
 from pipeline.stages import clean  # noqa: E402
 
 BASELINE = "baseline/trafilatura-2.3.1"
-ROWS = (
-    ("main text found (with-recall)", lambda s: s["with_recall"]),
-    ("  standfirsts", lambda s: s["groups"].get("with standfirst", {}).get("rate")),
-    ("  body", lambda s: s["groups"].get("with body", {}).get("rate")),
-    ("boilerplate kept out", lambda s: s["without_rejection"]),
-    ("title", lambda s: s["metadata"]["title"]["accuracy"]),
-    ("date", lambda s: s["metadata"]["date"]["accuracy"]),
-    ("author", lambda s: s["metadata"]["author"]["accuracy"]),
-    ("site name", lambda s: s["metadata"]["sitename"]["accuracy"]),
-    ("URL", lambda s: s["metadata"]["url"]["accuracy"]),
+Row = tuple[float | None, str]
+
+
+def _group(s: dict[str, Any], key: str) -> Row:
+    g = s["groups"].get(key)
+    return (g["rate"], f"{g['ok']}/{g['n']}") if g else (None, "")
+
+
+def _field(s: dict[str, Any], key: str) -> Row:
+    m = s["metadata"][key]
+    return m["accuracy"], f"{m.get('exact', 0) + m.get('contained', 0)}/{m['n']}"
+
+
+ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Row]], ...] = (
+    ("main text found (with-recall)",
+     lambda s: (s["with_recall"], f"{s['tp']}/{s['with_snippets']}")),
+    ("  standfirsts", lambda s: _group(s, "with standfirst")),
+    ("  body", lambda s: _group(s, "with body")),
+    ("boilerplate kept out",
+     lambda s: (s["without_rejection"], f"{s['tn']}/{s['without_snippets']}")),
+    ("title", lambda s: _field(s, "title")),
+    ("date", lambda s: _field(s, "date")),
+    ("author", lambda s: _field(s, "author")),
+    ("site name", lambda s: _field(s, "sitename")),
+    ("URL", lambda s: _field(s, "url")),
 )
 
 
@@ -55,11 +72,12 @@ def find_bench() -> Path | None:
     return None
 
 
-def extract(page: Path, rules: clean.Rules) -> tuple[str, dict[str, Any], str | None]:
+def extract(page: Path, rules: clean.Rules,
+            options: units.Options) -> tuple[str, dict[str, Any], str | None]:
     """The pipeline's text and metadata for one page, or its error."""
-    [unit], _ = units.plan([page], units.Options())
+    [unit], _ = units.plan([page], options)
     try:
-        loaded = units.load(unit, units.Options())
+        loaded = units.load(unit, options)
         doc = Document(id=unit.id, source=loaded.source)
         clean.clean(doc, loaded.text, units.cleaning_rules(rules, loaded))
         units.apply_known(doc, loaded)
@@ -71,12 +89,12 @@ def extract(page: Path, rules: clean.Rules) -> tuple[str, dict[str, Any], str | 
     return doc.original.text, meta, None
 
 
-def run_pages(bench: Path, out: Path) -> list[str]:
+def run_pages(bench: Path, out: Path, options: units.Options) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     rules = clean.load_rules()
     errors = []
     for page in sorted((bench / "pages").glob("*.html")):
-        text, meta, error = extract(page, rules)
+        text, meta, error = extract(page, rules, options)
         if error:
             errors.append(f"{page.name}: {error}")
         (out / f"{page.stem}.txt").write_text(text, encoding="utf-8")
@@ -100,17 +118,19 @@ def score(scorer: ModuleType, bench: Path, pred: Path) -> dict[str, Any]:
     return result
 
 
-def table(ours: dict[str, Any], base: dict[str, Any]) -> str:
-    lines = ["| measure | trafilatura alone | pipeline (trafilatura + our rules) |",
-             "|---|---:|---:|"]
+def table(columns: list[dict[str, Any]]) -> str:
+    """Scores side by side: trafilatura alone, + our cleaning, + markup signals (shipped)."""
+    lines = ["| measure | trafilatura alone | + our cleaning rules | + markup signals "
+             "(shipped) |", "|---|---:|---:|---:|"]
     for label, get in ROWS:
-        a, b = get(base["summary"]), get(ours["summary"])
-        lines.append(f"| {label} | {_fmt(a)} | {_fmt(b)} |")
+        cells = " | ".join(_fmt(get(c["summary"])) for c in columns)
+        lines.append(f"| {label} | {cells} |")
     return "\n".join(lines)
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+def _fmt(row: Row) -> str:
+    value, count = row
+    return "-" if value is None else f"{value:.3f} ({count})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,13 +143,16 @@ def main(argv: list[str] | None = None) -> int:
         print("error: bench not found; give --bench DIR (holding pages/, GOLD.tsv, score.py)",
               file=sys.stderr)
         return 2
-    errors = run_pages(args.bench, args.output)
+    errors = run_pages(args.bench, args.output, units.Options())
+    bare = args.output / "without-signals"
+    run_pages(args.bench, bare, units.Options(markup_signals=False))
     scorer = load_scorer(args.bench)
     ours = score(scorer, args.bench, args.output)
-    base = score(scorer, args.bench, args.bench / BASELINE)
+    columns = [score(scorer, args.bench, args.bench / BASELINE),
+               score(scorer, args.bench, bare), ours]
     if args.verbose:
         print(scorer.report(ours, True))
-    text = table(ours, base)
+    text = table(columns)
     print(text)
     for e in errors:
         print(f"  failed: {e}")

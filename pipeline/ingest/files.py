@@ -157,6 +157,8 @@ def _skip_reason(f: Path, root: Path, follow_symlinks: bool) -> str | None:
         return None
     if not f.is_file():
         return f"not a regular file ({_kind(f)})"
+    if f.name == "metadata.csv":
+        return "the folder's sidecar metadata table (read for the other files' metadata)"
     if format_of_name(f.name) is None:
         return (f"not a text file nor a scrape format we read (suffix {f.suffix or 'none'}; read: "
                 f"{', '.join(sorted(ENDINGS))})")

@@ -66,9 +66,12 @@ class HtmlText:
     notes: list[Note] = field(default_factory=list)
 
 
-def read_html(raw: bytes, *, name: str, url: str | None = None,
-              charset: str | None = None) -> HtmlText:
-    """Main text and metadata of one page (raises DocumentError with a stable code)."""
+def read_html(raw: bytes, *, name: str, url: str | None = None, charset: str | None = None,
+              signals: bool = True) -> HtmlText:
+    """Main text and metadata of one page (raises DocumentError with a stable code).
+
+    ``signals=False`` leaves out the markup signals (for measuring what they add).
+    """
     if len(raw) > MAX_HTML_BYTES:
         raise DocumentError(f"{name}: {len(raw):,} bytes is over the {MAX_HTML_BYTES:,}-byte "
                             "limit for one HTML page", "too-large")
@@ -79,7 +82,8 @@ def read_html(raw: bytes, *, name: str, url: str | None = None,
     page = sanitize(page, notes)
     tree = parse(page, name)
     pruned = parse(page, name)
-    prune_chrome(pruned)
+    if signals:
+        prune_chrome(pruned)
     extracted = _trafilatura(pruned, url)
     body = (extracted.get("text") or "").strip()
     words = prose_words(body)
@@ -87,9 +91,9 @@ def read_html(raw: bytes, *, name: str, url: str | None = None,
         raise DocumentError(f"{name}: no main text found in the page ({words} words of "
                             "running text extracted): a home page, an error page or a page "
                             "built by scripts?", "no-main-text")
-    lead = standfirst(tree, extracted.get("description"), body)
+    lead = standfirst(tree, extracted.get("description"), body) if signals else []
     result = HtmlText(text="", encoding=encoding, encoding_note=how, notes=notes)
-    _metadata(result, extracted, tree, body)
+    _metadata(result, extracted, byline(tree, body) if signals else None)
     paras = [p for line in body.split("\n") for p in table_row(line.strip()) if p]
     title = result.meta.get("title")
     result.text = "\n\n".join(([title] if title else []) + lead + paras) + "\n"
@@ -180,8 +184,7 @@ def _trafilatura(page: lxml_html.HtmlElement, url: str | None) -> dict[str, Any]
     return {k: getattr(doc, k, None) for k in keys}
 
 
-def _metadata(result: HtmlText, found: dict[str, Any], tree: lxml_html.HtmlElement,
-              body: str) -> None:
+def _metadata(result: HtmlText, found: dict[str, Any], visible: str | None) -> None:
     """The page's metadata as the pipeline names them, each with its origin."""
     fields = {"title": found.get("title"), "date": found.get("date"),
               "outlet": found.get("sitename"), "url": found.get("url")}
@@ -192,7 +195,7 @@ def _metadata(result: HtmlText, found: dict[str, Any], tree: lxml_html.HtmlEleme
         if value and str(value).strip():
             result.meta[key] = " ".join(str(value).split())
             result.origins[key] = ORIGIN
-    visible = byline(tree, body)  # what the reader sees wins over the page's metadata
+    # the visible byline (what the reader sees) wins over the page's metadata
     author = _good_author(found.get("author"), found.get("sitename"))
     if visible:
         result.meta["author"], result.origins["author"] = visible, BYLINE_ORIGIN

@@ -40,6 +40,7 @@ class Options:
 
     json_fields: str = ""
     tables: tuple[str, ...] = ()
+    markup_signals: bool = True  # off only to measure what they add (tools/bench_html.py)
 
     def field_map(self) -> dict[str, tuple[str, ...]]:
         return jsonl.parse_field_map(self.json_fields)
@@ -205,11 +206,11 @@ def load(unit: Unit, options: Options) -> Loaded:
         raise DocumentError(unit.error[1], unit.error[0])
     path = Path(unit.path)
     if unit.format == sniff.WARC:
-        loaded = _load_warc(path, unit)
+        loaded = _load_warc(path, unit, options)
     elif unit.format == sniff.JSONL:
         loaded = _load_json(path, unit, options)
     elif unit.format == sniff.HTML:
-        loaded = _load_html_file(path)
+        loaded = _load_html_file(path, options)
     else:
         notes: list[Note] = []
         source, text = read_source(path, notes)
@@ -230,7 +231,7 @@ def _from_html(page: html.HtmlText, source: Source, raw: bytes, suffix: str) -> 
                   [cut], raw, suffix, page=True)
 
 
-def _load_html_file(path: Path) -> Loaded:
+def _load_html_file(path: Path, options: Options) -> Loaded:
     try:
         size = path.stat().st_size
         if size > html.MAX_HTML_BYTES:
@@ -242,13 +243,15 @@ def _load_html_file(path: Path) -> Loaded:
         raise DocumentError(f"{path.name}: cannot be read: {exc.strerror or exc}",
                             "unreadable") from exc
     source = Source(str(path), path.name, hashlib.sha256(raw).hexdigest(), len(raw))
-    return _from_html(html.read_html(raw, name=path.name), source, raw, ".html")
+    page = html.read_html(raw, name=path.name, signals=options.markup_signals)
+    return _from_html(page, source, raw, ".html")
 
 
-def _load_warc(path: Path, unit: Unit) -> Loaded:
+def _load_warc(path: Path, unit: Unit, options: Options) -> Loaded:
     rec = warc.read_record(path, unit.offset, unit.length)
     name = f"{path.name} @{unit.offset} ({rec.uri})"
-    page = html.read_html(rec.payload, name=name, url=rec.uri or None, charset=rec.charset)
+    page = html.read_html(rec.payload, name=name, url=rec.uri or None, charset=rec.charset,
+                          signals=options.markup_signals)
     source = Source(str(path), path.name, hashlib.sha256(rec.raw).hexdigest(), len(rec.raw),
                     retrieved=rec.date or None, record=rec.record_id or None)
     loaded = _from_html(page, source, rec.raw,
@@ -271,12 +274,14 @@ def _load_json(path: Path, unit: Unit, options: Options) -> Loaded:
         raise DocumentError(f"{path.name} line {unit.line}: no text field (tried: {tried}; "
                             "name yours with --json-fields text=NAME)", "json")
     if page is not None:
-        loaded = _from_html(html.read_html(page.encode("utf-8"), name=unit.label),
-                            source, raw, ".json")
+        read = html.read_html(page.encode("utf-8"), name=unit.label,
+                              signals=options.markup_signals)
+        loaded = _from_html(read, source, raw, ".json")
     else:
         notes: list[Note] = []
-        loaded = Loaded(source, sanitize(str(text), notes), notes=notes, raw=raw,
-                        raw_suffix=".json")
+        title = jsonl.field(rec, fields["title"])
+        body = f"{title}\n\n{text}" if title else str(text)  # the headline first, as on a page
+        loaded = Loaded(source, sanitize(body, notes), notes=notes, raw=raw, raw_suffix=".json")
     for key in ("url", "title", "date", "author", "outlet"):
         name = jsonl.field_name(rec, fields[key])
         if name is not None:
@@ -328,6 +333,8 @@ def apply_known(doc: Document, loaded: Loaded) -> None:
         else:
             continue
         meta.origins[key] = loaded.origins.get(key, "input")
+    if "title" in meta.origins:  # cleaning found no headline, but the input states one
+        doc.notes = [n for n in doc.notes if n.code != "no-headline"]
     for key in sorted(guessed - set(meta.origins)):
         meta.origins[key] = CLEANING
 
