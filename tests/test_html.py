@@ -110,3 +110,9 @@ def test_trafilatura_never_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
     got = html.read_html(page().encode(), name="p.html",
                          url="https://www.exemple-journal.fr/lyon/ecoles-renovation")
     assert PARAS[0] in got.text
+
+
+def test_a_utf8_page_served_as_latin1_is_read_as_utf8() -> None:
+    got = html.read_html(page().encode("utf-8"), name="p.html", charset="ISO-8859-1")
+    assert "rénovation thermique" in got.text and got.encoding == "utf-8"
+    assert "declared ISO-8859-1" in got.encoding_note

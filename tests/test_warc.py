@@ -99,3 +99,12 @@ def test_the_same_url_crawled_twice_gets_two_ids(tmp_path: Path) -> None:
     path.write_bytes(warc_bytes([("https://x.fr/a", body, "text/html")] * 2, extra=False))
     plan, _ = units.plan([path], units.Options())
     assert len({u.id for u in plan}) == 2
+
+
+def test_angle_brackets_around_the_target_uri_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "brackets.warc.gz"
+    path.write_bytes(warc_bytes([("<https://x.fr/a>", page().encode(), "text/html")],
+                                extra=False))
+    [entry] = warc.scan(path).entries
+    assert entry.uri == "https://x.fr/a"
+    assert warc.read_record(path, entry.offset, entry.length).uri == "https://x.fr/a"

@@ -49,6 +49,10 @@ EXTRACTION_REASON = ("not main text for trafilatura: navigation, headers, sideba
 ORIGIN = "page metadata (trafilatura)"
 BYLINE_ORIGIN = "page byline (the first author mark or 'Par ...' line of the page)"
 
+#: Charsets servers often declare by default whatever the page holds (a UTF-8 page served
+#: as ISO-8859-1 is common); valid UTF-8 bytes are read as UTF-8 then.
+_SINGLE_BYTE = frozenset({"iso-8859-1", "latin-1", "latin1", "iso8859-1", "cp1252",
+                          "windows-1252", "iso-8859-15", "us-ascii", "ascii"})
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _SENTENCE = re.compile(r"[.!?…»\"”]\s*$|[.!?…]\s")
 
@@ -134,6 +138,9 @@ def decode_page(raw: bytes, charset: str | None, name: str) -> tuple[str, str, s
     for declared, how in ((charset, "HTTP Content-Type charset"),
                           (_meta_charset(raw), "the page's <meta> charset")):
         if declared:
+            if declared.lower().replace("_", "-") in _SINGLE_BYTE and _utf8(raw):
+                return (raw.decode("utf-8"), "utf-8",
+                        f"declared {declared} ({how}), but the bytes are valid UTF-8")
             try:
                 return raw.decode(declared), declared.lower(), f"declared: {how}"
             except (LookupError, UnicodeDecodeError):
@@ -142,6 +149,15 @@ def decode_page(raw: bytes, charset: str | None, name: str) -> tuple[str, str, s
         return decode(raw)
     except DocumentError as exc:
         raise DocumentError(f"{name}: {exc.message}", exc.code) from exc
+
+
+def _utf8(raw: bytes) -> bool:
+    """Valid UTF-8 with non-ASCII characters: never what a single-byte charset gives."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not raw.isascii()
 
 
 def _meta_charset(raw: bytes) -> str | None:

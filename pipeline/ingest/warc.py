@@ -119,6 +119,12 @@ def _kind(rec: Any) -> tuple[str, str | None]:
     return "html", _charset(ctype)
 
 
+def _uri(value: str | None) -> str:
+    """WARC-Target-URI without the angle brackets some writers put around it (WARC 1.1's
+    examples did)."""
+    return (value or "").strip().removeprefix("<").removesuffix(">")
+
+
 def _charset(ctype: str) -> str | None:
     for part in ctype.split(";")[1:]:
         key, _, value = part.partition("=")
@@ -131,7 +137,7 @@ def _entry(path: Path, rec: Any, offset: int, length: int, charset: str | None) 
     headers = rec.rec_headers
     return WarcEntry(
         offset=offset, length=length,
-        uri=headers.get_header("WARC-Target-URI") or "",
+        uri=_uri(headers.get_header("WARC-Target-URI")),
         date=headers.get_header("WARC-Date") or "",
         record_id=headers.get_header("WARC-Record-ID") or "",
         sha256=_slice_sha256(path, offset, length), charset=charset,
@@ -207,7 +213,7 @@ def read_record(path: Path, entry_offset: int, entry_length: int) -> WarcRecord:
     payload = _read_bounded(rec.content_stream(), path, entry_offset)
     _, charset = _kind(rec)
     h = rec.rec_headers
-    return WarcRecord(payload=payload, raw=raw, uri=h.get_header("WARC-Target-URI") or "",
+    return WarcRecord(payload=payload, raw=raw, uri=_uri(h.get_header("WARC-Target-URI")),
                       date=h.get_header("WARC-Date") or "",
                       record_id=h.get_header("WARC-Record-ID") or "", charset=charset,
                       headers={k: v for k, v in h.headers})

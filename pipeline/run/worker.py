@@ -101,7 +101,7 @@ def _ingest(task: Task, result: DocResult, ctx: ChunkContext) -> Document | None
     source.path = task.rel or source.path
     source.duplicate_of = task.duplicate_of
     doc = Document(id=task.id, source=source)
-    if task.unit.format == "text":
+    if task.unit.format in ("text", "html"):  # one file, one document: its name gives the id
         doc.notes.extend(n for n in [id_note(Path(task.unit.path), task.id)] if n is not None)
     doc.notes.extend(loaded.notes)
     if task.duplicate_of:
