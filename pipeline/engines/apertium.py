@@ -243,6 +243,8 @@ class ModeServer:
 
     def request(self, data: bytes, timeout: float | None = None) -> bytes:
         if not self.alive():
+            if self.owner == os.getpid() and self.proc.returncode is not None:
+                raise RuntimeError(self._died())  # exited before this request: say why
             raise RuntimeError(f"Apertium {self.mode} server is not running")
         if timeout is None:
             timeout = REQUEST_TIMEOUT + len(data) / 2000
