@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.errors import Code
+
 PARA_SEP = "\n\n"
 
 #: The four entity types of the common scheme (see data/labels.toml).
@@ -171,8 +173,11 @@ class Application:
 class Note:
     """A warning or record about the document kept for the report and the TEI."""
 
-    code: str  # stable code, see pipeline/errors.py
+    code: str  # stable code: a pipeline.errors.Code (a typo is a ValueError)
     message: str
+
+    def __post_init__(self) -> None:
+        self.code = Code(self.code)
 
 
 @dataclass

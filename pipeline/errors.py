@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class PipelineError(Exception):
     """Base class of the pipeline's own errors."""
 
-    code = "error"
+    code: str = "error"
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
-        if code:
-            self.code = code
+        self.code = Code(code or self.code)  # a typo is a ValueError here
 
     @property
     def message(self) -> str:
@@ -36,7 +37,54 @@ class ModelInstallError(PipelineError):
     code = "model-install"
 
 
-# Codes used in reports (Note.code / DocumentError.code). Keep them stable.
+class Code(StrEnum):
+    """Stable codes of notes and document errors, so reports and tests can rely on them.
+
+    ``Note`` and ``PipelineError`` turn their code into a ``Code``: a typo raises ValueError
+    where the note or error is made. The meaning of each is in :data:`CODES`.
+    """
+
+    EMPTY = "empty"
+    BINARY = "binary"
+    DECODE = "decode"
+    ENCODING = "encoding"
+    ALL_BOILERPLATE = "all-boilerplate"
+    TOO_LARGE = "too-large"
+    LANGUAGE = "language"
+    DUPLICATE = "duplicate"
+    CONTROL_CHARS = "control-chars"
+    UNTRANSLATED = "untranslated"
+    TEI_ADJUSTED = "tei-adjusted"
+    MT_LENGTH = "mt-length"
+    UNTRANSLATED_WORDS = "untranslated-words"
+    MT_OTHER_PIVOT = "mt-other-pivot"
+    UNREADABLE = "unreadable"
+    ID = "id"
+    LINE_ENDS = "line-ends"
+    LONG_LINE = "long-line"
+    MARKUP = "markup"
+    NOT_TRANSLATED = "not-translated"
+    NOT_ANALYSED = "not-analysed"
+    NO_HEADLINE = "no-headline"
+    HEAVY_CUT = "heavy-cut"
+    NO_MAIN_TEXT = "no-main-text"
+    HTML_PARSE = "html-parse"
+    WARC_TRUNCATED = "warc-truncated"
+    NO_HTML_RECORDS = "no-html-records"
+    WARC = "warc"
+    JSON = "json"
+    METADATA = "metadata"
+    # errors that are not about one input's content
+    INTERNAL = "internal"  # a bug, reported as the document's failure; the run goes on
+    ERROR = "error"
+    DOCUMENT_ERROR = "document-error"
+    CONFIG_ERROR = "config-error"
+    MODEL_INSTALL = "model-install"
+    USAGE = "usage"  # pipeline.commands.base.UsageError
+    ARCHIVE = "archive"  # pipeline.archive.payload.ArchiveError
+
+
+# What each note and document-error code means (output/README.md, report.json readers).
 CODES = {
     "empty": "the file is empty or holds only whitespace",
     "binary": "the file holds binary data, not text",
