@@ -57,6 +57,8 @@ def test_each_tei_names_its_format_url_and_dates(mixed_run: tuple[Path, dict]) -
     out, _ = mixed_run
     docs = {read_tei(p).source.format + str(i): read_tei(p)
             for i, p in enumerate(sorted((out / "tei").glob("*.xml")))}
+    for p in (out / "tei").glob("*.xml"):  # every TEI names its format, text included
+        assert b'<note type="format">' in p.read_bytes(), p.name
     for doc in docs.values():
         assert doc.meta.url, doc.id
         if doc.source.format == "warc":

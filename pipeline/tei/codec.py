@@ -634,8 +634,7 @@ class _Writer(_Builder):
     def _provenance(self, bibl: etree._Element) -> None:
         """Format, crawl date, record, raw copy and where each metadata field came from."""
         src, meta = self.doc.source, self.doc.meta
-        if src.format != "text":
-            self.sub(bibl, "note", {"type": "format"}, src.format)
+        self.sub(bibl, "note", {"type": "format"}, src.format)  # text, html, warc, jsonl
         if src.retrieved is not None:
             when = {"when": src.retrieved} if _W3C_WHEN.fullmatch(src.retrieved) else {}
             self.sub(bibl, "date", {"type": "retrieved", **when}, src.retrieved)
