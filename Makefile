@@ -16,8 +16,11 @@ ARCHIVE_CONFIG ?= archive.toml
 # The only clock in the output: the last commit's time, so outputs are byte-identical.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-# Debian packages: Apertium (MT), jing (fast TEI validation), chromium (view test).
-APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa jing chromium
+# Debian packages: Apertium (MT; fr-es + eng-spa is the pivot chain, fra-cat + eng-cat and
+# eo-fr + eo-en translate the words it does not know), jing (fast TEI validation), chromium
+# (view test).
+APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa apertium-fra-cat apertium-eng-cat \
+	apertium-eo-fr apertium-eo-en jing chromium
 
 .PHONY: all setup system run test lint export archive bench bench-html clean-output lock
 
@@ -38,6 +41,10 @@ system:
 	@missing=""; \
 	command -v apertium >/dev/null && test -f /usr/share/apertium/modes/fr-es.mode \
 	  && test -f /usr/share/apertium/modes/spa-eng.mode || missing="$$missing apertium apertium-fr-es apertium-eng-spa"; \
+	test -f /usr/share/apertium/modes/fra-cat.mode && test -f /usr/share/apertium/modes/cat-eng.mode \
+	  || missing="$$missing apertium-fra-cat apertium-eng-cat"; \
+	test -f /usr/share/apertium/modes/fr-eo.mode && test -f /usr/share/apertium/modes/eo-en.mode \
+	  || missing="$$missing apertium-eo-fr apertium-eo-en"; \
 	command -v jing >/dev/null || missing="$$missing jing"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \

@@ -179,9 +179,10 @@ def link(doc: Document) -> None:
         for _, m in rec.mentions:
             m.ref = rid
             m.label = rec.type
-    doc.add_app(Application("pipeline-link", "2", "link",
-                            "cross-lingual entity records: alias table, identity, surname, "
-                            "transliteration, word overlap within aligned sentences"))
+    doc.add_app(Application("pipeline-link", "3", "link",
+                            "cross-lingual entity records: projection from the translate "
+                            "stage, alias table, identity, surname, transliteration, word "
+                            "overlap within aligned sentences"))
 
 
 def _names(sentences: list[Sentence]) -> list[Mention]:

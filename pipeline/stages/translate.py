@@ -5,6 +5,12 @@ documents is the biggest speed lever); a persistent cache keyed by the engine's
 fingerprint and the sentence text makes reruns and repeated sentences free.
 Sentences that are not in the source language, or hold nothing to translate, are
 carried over as they are, with the reason recorded on the sentence.
+
+Names are translated as units and projected onto the English (stages/entities.py): the
+English sentence comes with a mention, of the same entity by construction, for each
+French name. Words the engine did not know are translated through another pivot or kept
+in French and marked foreign, never left in the pivot language (stages/unknown.py); each
+document's note says how many.
 """
 
 from __future__ import annotations
@@ -117,13 +123,39 @@ class _Chunk:
     split: set[str] = field(default_factory=set)  # texts the engine cut in parts
 
 
-def translate(docs: list[Document], translator: Translator, cache: TranslationCache) -> None:
+def translate(docs: list[Document], translator: Translator, cache: TranslationCache, *,
+              names: bool = True) -> None:
     """Build each document's translation side, sentence-aligned with its original, with
-    each name translated as a unit and projected onto the English (stages/entities.py)."""
-    protects = hasattr(translator, "translate_marked")
-    chunk = _plan(docs, protects)
+    each name translated as a unit and projected onto the English (stages/entities.py),
+    and no word the engine did not know left unmarked (stages/unknown.py).
+
+    ``names=False`` gives the engine's plain output (what the stage did before names were
+    handled; tools/eval_names.py measures both)."""
+    protects = names and hasattr(translator, "translate_marked")
+    chunk = _plan(docs, protects, names)
     texts = [j.protected.text for j in chunk.jobs.values()] + chunk.alone
     done = _cached(translator, cache, texts, chunk)
+    if names:
+        _resolve(chunk, translator, cache, done, protects)
+    else:
+        for job in chunk.jobs.values():
+            plain = " ".join(done[job.protected.text].replace(entities.UNKNOWN, "").split())
+            job.result = unknown.Outcome(plain, [], [])
+    for doc, plan in chunk.plans:
+        _build_side(doc, plan, chunk.jobs)
+        cut = sum(1 for sent, reason in plan if reason is None and
+                  chunk.jobs[sent.id].protected.text in chunk.split)
+        if cut:
+            doc.notes.append(Note("mt-length", f"{cut} sentence(s) over the MT model's input "
+                                  "limit were translated in parts"))
+        _count_words(doc, [chunk.jobs[s.id] for s, reason in plan if reason is None])
+        for app in translator.applications():
+            doc.add_app(app)
+
+
+def _resolve(chunk: _Chunk, translator: Translator, cache: TranslationCache,
+             done: dict[str, str], protects: bool) -> None:
+    """Names put back and projected, unknown words resolved: each job gets its result."""
     for name in chunk.alone:
         chunk.forms[name] = entities.from_engine(name, done[name])
     items = [_project(job, done[job.protected.text], chunk.forms, protects)
@@ -139,19 +171,9 @@ def translate(docs: list[Document], translator: Translator, cache: TranslationCa
     )
     for job, outcome in zip(chunk.jobs.values(), outcomes, strict=True):
         job.result = outcome
-    for doc, plan in chunk.plans:
-        _build_side(doc, plan, chunk.jobs)
-        cut = sum(1 for sent, reason in plan if reason is None and
-                  chunk.jobs[sent.id].protected.text in chunk.split)
-        if cut:
-            doc.notes.append(Note("mt-length", f"{cut} sentence(s) over the MT model's input "
-                                  "limit were translated in parts"))
-        _count_words(doc, [chunk.jobs[s.id] for s, reason in plan if reason is None])
-        for app in translator.applications():
-            doc.add_app(app)
 
 
-def _plan(docs: list[Document], protects: bool) -> _Chunk:
+def _plan(docs: list[Document], protects: bool, names: bool) -> _Chunk:
     """Which sentences go to the engine, as what, and which names it translates alone."""
     chunk = _Chunk()
     for doc in docs:
@@ -163,7 +185,7 @@ def _plan(docs: list[Document], protects: bool) -> _Chunk:
                 continue
             protected = entities.protect(sent) if protects else entities.Protected(sent.text)
             chunk.jobs[sent.id] = _Job(sent, protected)
-            for m in entities.names(sent):
+            for m in entities.names(sent) if names else []:
                 if m.text not in chunk.forms:
                     form = entities.decide(m)
                     if form is not None:

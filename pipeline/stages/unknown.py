@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -29,6 +30,8 @@ _MARKED = re.compile(UNKNOWN + r"(\w+)")
 _WORD = re.compile(r"\w+")
 #: Similarity above which a pivot word is taken for the translation of a French word.
 SPELLING = 0.6
+#: Shorter French words are not sent to the first step to find a pivot word's source.
+MIN_LETTERS = 4
 
 Engine = Callable[[list[str]], list[str]]
 
@@ -58,9 +61,12 @@ class Outcome:
 
 
 def source_words(item: Item) -> list[str]:
-    """French words of the sentence outside its names, in order, once each."""
+    """French words of the sentence outside its names that could give a pivot word the
+    second step does not know, in order, once each: short words (articles, prepositions,
+    pronouns, auxiliaries) always translate to words it knows, and are left out to keep
+    the extra call small."""
     words = [(m.start(), m.group()) for m in _WORD.finditer(item.source)]
-    return list(dict.fromkeys(w for a, w in words if not w.isdigit()
+    return list(dict.fromkeys(w for a, w in words if len(w) >= MIN_LETTERS and not w.isdigit()
                               and not any(s <= a < e for s, e in item.names)))
 
 
@@ -98,25 +104,30 @@ def origin(word: str, candidates: dict[str, str]) -> str | None:
 
 def resolve(items: list[Item], first_step: Engine | None,
             fallbacks: Iterable[Engine]) -> list[Outcome]:
-    """Decide every marked word of every item, with as few engine calls as possible."""
+    """Decide every marked word of every item, with as few engine calls as possible: the
+    first step (sources of pivot words) and the other pivots (French words the chain did
+    not know) run at once, then the other pivots on the sources found."""
     plans = [classify(item) for item in items]
-    origins: dict[int, dict[str, str | None]] = {}
+    engines = list(fallbacks)
     need = [i for i, (_, _, pivot) in enumerate(plans) if pivot]
-    if need and first_step is not None:
-        words = list(dict.fromkeys(w for i in need for w in source_words(items[i])))
-        table = dict(zip(words, first_step(words), strict=True))
+    cands = list(dict.fromkeys(w for i in need for w in source_words(items[i])))
+    french = list(dict.fromkeys(w for _, words, _ in plans for w in sorted(words)))
+    origins: dict[int, dict[str, str | None]] = {}
+    with ThreadPoolExecutor(max(1, 1 + len(engines))) as pool:
+        steps = pool.submit(first_step, cands) if cands and first_step else None
+        english = _other_pivots(french, engines, pool)
+        table = dict(zip(cands, steps.result(), strict=True)) if steps else {}
         for i in need:
-            cands = {w: table[w] for w in source_words(items[i])}
-            origins[i] = {p: origin(p, cands) for p in plans[i][2]}
-    wanted: list[str] = []
-    for i, (_, french, pivot) in enumerate(plans):
-        wanted += sorted(french) + [o for p in sorted(pivot) if (o := origins.get(i, {}).get(p))]
-    english = _through_fallbacks(list(dict.fromkeys(wanted)), fallbacks)
+            found = {w: table[w] for w in source_words(items[i])}
+            origins[i] = {p: origin(p, found) for p in plans[i][2]} if found else {}
+        extra = list(dict.fromkeys(o for per in origins.values() for o in per.values()
+                                   if o and o not in english and o not in french))
+        english.update(_other_pivots(extra, engines, pool))
     out = []
-    for i, (item, (names, french, pivot)) in enumerate(zip(items, plans, strict=True)):
+    for i, (item, (names, words, pivot)) in enumerate(zip(items, plans, strict=True)):
         for w in names:
             item.choice[w] = (w, False)
-        for w in french:
+        for w in words:
             item.choice[w] = (english[w], False) if w in english else (w, True)
         for p in pivot:
             fr = origins.get(i, {}).get(p)
@@ -125,19 +136,21 @@ def resolve(items: list[Item], first_step: Engine | None,
     return out
 
 
-def _through_fallbacks(words: list[str], fallbacks: Iterable[Engine]) -> dict[str, str]:
-    """English for the French words that another pivot knows at both of its steps."""
+def _other_pivots(words: list[str], engines: list[Engine],
+                  pool: ThreadPoolExecutor) -> dict[str, str]:
+    """English for the French words another pivot knows at both of its steps; the pivots
+    run at once, the first in order of preference that knows a word gives it."""
+    if not words or not engines:
+        return {}
+    outputs = [f.result() for f in [pool.submit(engine, words) for engine in engines]]
     found: dict[str, str] = {}
-    todo = words
-    for engine in fallbacks:
-        if not todo:
-            break
-        for word, marked in zip(todo, engine(todo), strict=True):
+    for out in outputs:
+        for word, marked in zip(words, out, strict=True):
             text = " ".join(marked.split())
-            if text and UNKNOWN not in text:
-                found[word] = text.lower() if word.islower() and text[:1].isupper() \
-                    and len(text.split()) == 1 and not text.isupper() else text
-        todo = [w for w in todo if w not in found]
+            if word in found or not text or UNKNOWN in text:
+                continue
+            found[word] = text.lower() if word.islower() and text[:1].isupper() \
+                and len(text.split()) == 1 and not text.isupper() else text
     return found
 
 
