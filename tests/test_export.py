@@ -22,7 +22,9 @@ from lxml import etree
 from pipeline import export as ex
 from pipeline.cli import main as cli_main
 from pipeline.document import (
+    FOREIGN,
     PARA_SEP,
+    PROJECTION,
     Application,
     Document,
     Mention,
@@ -761,3 +763,27 @@ def test_seed_exports_pass_every_proof(seed_files: list[Path], repo_root: Path,
     if importlib.util.find_spec("pybrat") is not None:
         check_pybrat(out, sides)
     assert sum(len(tei_entities(p, lang)) for p, lang in sides) > 0
+
+
+def test_projected_english_entities_are_exported_and_foreign_words_are_not(
+        tmp_path: Path) -> None:
+    """Names the translate stage projected onto the English are entities like any other
+    in every export; a word kept in French (<foreign>) is no entity."""
+    doc = sample_document("art-projected")
+    assert doc.translation is not None
+    sents = doc.translation.sentences()
+    for m in sents[0].mentions:
+        m.method = PROJECTION
+    costs = sents[2]
+    at = costs.start + costs.text.index("euros")
+    costs.mentions.append(Mention(at, at + 5, FOREIGN, "euros", "fr"))
+    costs.mentions.sort(key=lambda m: (m.start, m.end))
+    paths = write_tei_files(tmp_path / "tei", [doc])
+    result = ex.export(paths, "all", "en", tmp_path / "out")
+    assert result.ok, result.failed
+    conll = read_conll2002(tmp_path / "out" / "conll2002" / "en" / "art-projected.conll")
+    tags = {form: tag for sent in conll for form, tag in sent}
+    assert tags["Macron"] == "B-PER" and tags["Baghdad"] == "B-LOC"
+    assert tags["euros"] == "O"
+    ann = (tmp_path / "out" / "brat" / "en" / "art-projected.ann").read_text(encoding="utf-8")
+    assert "PER" in ann and "FOREIGN" not in ann

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from pipeline.document import Mention
 from pipeline.stages.entities import UNKNOWN, Form, Projected
 
 _MARKED = re.compile(UNKNOWN + r"(\w+)")
@@ -52,7 +53,7 @@ class Outcome:
     """The English sentence after resolution, with foreign-word spans."""
 
     text: str
-    spans: list[tuple[int, int, Form, object]]
+    spans: list[tuple[int, int, Form, Mention]]
     foreign: list[tuple[int, int]]
     by_fallback: int = 0
 
