@@ -115,10 +115,10 @@ def test_identity_surname_and_type_from_the_alias_table() -> None:
 
 def test_transliteration_and_cognates_within_the_aligned_sentence() -> None:
     doc = make([
-        ("Le régime de Saddam Hussein et le président Abdel Fattah al-Sissi.",
-         [("Saddam Hussein", "PER"), ("Abdel Fattah al-Sissi", "PER")],
-         "The regime of Saddam Husein and president Abdel Fattah al-Sisi.",
-         [("Saddam Husein", "PER"), ("Abdel Fattah al-Sisi", "PER")]),
+        ("Le régime de Saddam Hussein et le Premier ministre Nouri al-Maliki.",
+         [("Saddam Hussein", "PER"), ("Nouri al-Maliki", "PER")],
+         "The regime of Saddam Husein and Prime Minister Nuri al-Maliki.",
+         [("Saddam Husein", "PER"), ("Nuri al-Maliki", "PER")]),
         ("Le Département d’État américain a publié un communiqué.",
          [("Département d’État américain", "ORG")],
          "The Department of American State has published a communiqué.",
@@ -126,7 +126,7 @@ def test_transliteration_and_cognates_within_the_aligned_sentence() -> None:
     ])
     check_refs(doc)
     assert record_of(doc, "en", "Saddam Husein").forms["fr"] == ["Saddam Hussein"]
-    assert record_of(doc, "en", "Abdel Fattah al-Sisi").method == "fuzzy"
+    assert record_of(doc, "en", "Nuri al-Maliki").method == "fuzzy"
     rec = record_of(doc, "en", "Department of American State")
     assert rec.forms["fr"] == ["Département d’État américain"] and rec.method == "overlap"
 
