@@ -169,8 +169,7 @@ def _digest(path: Path, alg: str) -> str:
 def _normalise(folder: Path, when: datetime) -> None:
     """Same modes and times everywhere: a tar of the bag is then deterministic too."""
     stamp = when.timestamp()
-    mask = os.umask(0)
-    os.umask(mask)
+    mask = _umask()
     for root, dirs, files in os.walk(folder, topdown=False):
         for name in files:
             os.chmod(Path(root) / name, 0o644 & ~mask)
@@ -193,6 +192,23 @@ def _make(tmp: Path, payload: Payload, tags: Mapping[str, str], when: datetime) 
         bagit.Bag(str(tmp)).validate()
     except bagit.BagError as exc:
         raise ArchiveError(f"the bag built does not validate: {exc}") from exc
+    _sync(tmp)
+
+
+def _sync(folder: Path) -> None:
+    """Every file and folder on disk before the rename: a crash then leaves the old name
+    free or the whole bag under it, never a bag whose files are still in the page cache."""
+    for root, _dirs, files in os.walk(folder, topdown=False):
+        for name in [*files, "."]:
+            _fsync(Path(root) / name)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
@@ -217,6 +233,7 @@ def build_bag(output: Path, target: Path, tags: Mapping[str, str] | None = None,
                 _make(tmp, payload, tags or {}, when)
                 _check_target(output, target)  # still free: else nothing is replaced
                 os.rename(tmp, target)
+                _fsync(target.parent)
     except OutputBusy as exc:
         raise ArchiveError(str(exc)) from exc
     oxum = bagit.Bag(str(target)).info.get("Payload-Oxum", "0.0")
