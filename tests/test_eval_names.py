@@ -34,3 +34,17 @@ def test_heldout_file_is_well_formed() -> None:
         assert item["fr"] and item["names"]
         for name in item["names"]:
             assert eval_names._present(name, item["en"]), name
+
+
+@pytest.mark.skipif(not eval_names.apertium.is_available(),
+                    reason="Apertium fr->es->en is not installed")
+def test_quality_gate_names_survive_and_no_pivot_word_on_the_seeds() -> None:
+    """Measured 0.991 name survival, no pivot-language or unmarked French word (README);
+    the floors keep that from dropping silently."""
+    fr, en = eval_names.ev.annotators("spacy")
+    engine = eval_names.apertium.ApertiumTranslator()
+    row = eval_names.seeds_row("seeds after", True, fr, en, engine)
+    engine.close()
+    assert row.survived / row.names >= 0.95, row.lost
+    assert row.pivot == [] and row.french == []
+    assert row.ner is not None and row.ner.en.f1 >= 0.85 and row.ner.links.share >= 0.90
