@@ -141,3 +141,8 @@ def test_bad_inputs_fail_one_by_one_and_the_run_goes_on(tmp_path: Path) -> None:
     assert kept and all(d.status == "ok" for d in kept)
     english = next(d for d in report.documents if d.file.endswith("english.html"))
     assert any(n["code"] == "language" for n in english.notes)
+    from pipeline.commands.run import summary
+
+    said = summary(report)
+    assert "cut.warc.gz: 2 document(s); records skipped: " in said  # 1 page kept + the break
+    assert "FAILED" in said and "[no-main-text]" in said

@@ -87,6 +87,11 @@ def summary(report: RunReport, verbose: bool = False) -> str:
              + (f"  kept from earlier runs: {n['kept']}" if n["kept"] else "")]
     for skipped in report.skipped_inputs:
         lines.append(f"  skipped input {skipped['path']}: {skipped['reason']}")
+    for inp in report.inputs:  # WARC files: their other records, counted and skipped
+        if inp.get("skipped"):
+            kinds = ", ".join(f"{n} {kind}" for kind, n in inp["skipped"].items())
+            lines.append(f"  {inp['file']}: {inp['documents']} document(s); records skipped: "
+                         f"{kinds}")
     lines += [f"  removed {r['id']}: {r['reason']}" for r in report.removed]
     lines += [f"  input gone {r['id']}: {r['file']} (kept; --prune removes it)"
               for r in report.gone]
