@@ -168,8 +168,11 @@ TABLE: tuple[Stage, ...] = (
                                          "original.lang"}),
           assigns=ORIGINAL_ANALYSIS, fn=analyse_stage, engines=("nlp-fr",),
           selected_by=("analyse",), applies=_analysable),
-    Stage("translate", requires=frozenset({"original.sentences", "original.lang"}),
-          assigns=frozenset({"translation", "translation.sentences", "notes"}),
+    # names: the original's mentions are protected and projected as English mentions
+    Stage("translate", requires=frozenset({"original.sentences", "original.lang",
+                                           "original.mentions"}),
+          assigns=frozenset({"translation", "translation.sentences", "translation.mentions",
+                             "notes"}),
           fn=translate_stage, engines=("mt",), selected_by=("translate",),
           applies=lambda doc, ctx: doc.original.lang == "fr"),  # only French is translated
     Stage("analyse-en", requires=frozenset({"translation.sentences"}),
