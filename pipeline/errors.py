@@ -121,4 +121,9 @@ CODES = {
     "warc": "a WARC record could not be read back",
     "json": "a JSON record that is not JSON, not an object, or has no text field",
     "metadata": "a metadata value (sidecar table, JSON field) the pipeline could not use",
+    "chunk-timeout": "--executor dask: the document's chunk was not back from its worker within "
+    "--chunk-timeout seconds",
+    "worker-lost": "--executor dask: the workers running the document's chunk died more often "
+    "than the scheduler's allowed-failures",
+    "engine-mismatch": "a Dask worker's engines differ from the driver's: the run stops (exit 2)",
 }

@@ -50,7 +50,7 @@ class Expect:
     """What is checked for the README commands ``pattern`` matches, instead of "exit 0"."""
 
     pattern: str
-    kind: str  # ok | fails-offline | dry-run
+    kind: str  # ok | fails-offline | dry-run | help
     why: str
     before: str = ""  # a README command whose result this one reads (run first, same copy)
 
@@ -63,6 +63,12 @@ EXPECT: list[Expect] = [
     Expect(r"^make bench\b", "dry-run", "the benchmark takes ~20 minutes; `make -n` checks it"),
     Expect(r"\bbagit\.py --validate bag\b", "ok", "validates the bag `make archive` writes",
            before="make archive"),
+    Expect(r"^dask (scheduler|worker)\b", "help",
+           "starts a Dask server that runs until stopped; `--help` checks the installed "
+           "command and its options"),
+    Expect(r"--scheduler tcp://10\.", "fails-offline",
+           "a cluster's address: offline nothing answers, so the run must stop cleanly "
+           "(exit 2)"),
 ]
 NO_EXPECTATION = Expect("", "ok", "")
 
@@ -206,8 +212,13 @@ def _make_safe(command: str) -> str:
 
 
 def _shell(command: str, sandbox: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command in bash; in a network namespace, loopback is brought up first (servers
+    on 127.0.0.1, such as a Dask LocalCluster, work; nothing else is reachable)."""
     prefix = _offline_prefix() or []
-    return subprocess.run([*prefix, "bash", "-c", command], cwd=sandbox, env=env,
+    shell = ["bash", "-c", command]
+    if prefix:
+        shell = ["sh", "-c", 'ip link set lo up 2>/dev/null; exec bash -c "$0"', command]
+    return subprocess.run([*prefix, *shell], cwd=sandbox, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
 
 
@@ -301,6 +312,7 @@ def test_readme_command_runs_as_written(command: ReadmeCommand, sandbox: Path) -
         extra = {"STANZA_RESOURCES_DIR": str(sandbox / "models" / "stanza"),
                  "ARGOS_PACKAGES_DIR": str(sandbox / "models" / "argos")}
     text = command.text.replace("make ", "make -n ", 1) if kind == "dry-run" else command.text
+    text = f"{text} --help" if kind == "help" else text
     proc = _shell(_make_safe(text), sandbox, _env(sandbox, extra))
     said = f"{command}\nexit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     assert "Traceback" not in proc.stderr, f"a README command crashed: {said}"

@@ -36,6 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=0,
                         help="worker processes (default: 2 for large runs, 1 for small ones)")
     parser.add_argument("--chunk-size", type=int, default=32, help="documents per batch")
+    parser.add_argument("--executor", choices=["local", "dask"], default="local",
+                        help="where chunks run: local worker processes, or a Dask cluster "
+                        "(pip install newscorpus[dask]; without --scheduler a LocalCluster of "
+                        "-j workers, default 2, bound to 127.0.0.1)")
+    parser.add_argument("--scheduler", default="", metavar="ADDRESS",
+                        help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: "
+                        "$DASK_SCHEDULER_ADDRESS; implies --executor dask)")
+    parser.add_argument("--chunk-timeout", type=float, default=900.0, metavar="SECONDS",
+                        help="with --executor dask, a chunk that takes longer is reported "
+                        "failed (default 900)")
     parser.add_argument("--force", action="store_true",
                         help="recompute even what is up to date")
     parser.add_argument("--prune", action="store_true",
@@ -67,6 +77,8 @@ def handle(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         chunk_size=max(1, args.chunk_size),
         json_fields=args.json_fields, metadata=args.metadata,
+        executor="dask" if args.scheduler else args.executor, scheduler=args.scheduler,
+        chunk_timeout=args.chunk_timeout,
         verbosity=-1 if args.quiet else 1 if args.verbose else 0,
     )
     try:

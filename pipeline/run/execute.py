@@ -30,6 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
 from pipeline.run.context import process_engines
+from pipeline.run.settings import Settings
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 from pipeline.stages.table import TABLE
 
@@ -86,5 +87,10 @@ def _done(result: ChunkResult, on_stage: OnStage | None) -> ChunkResult:
     return result
 
 
-def choose_executor(jobs: int) -> Executor:
+def choose_executor(jobs: int, settings: Settings | None = None) -> Executor:
+    """The settings' executor: Dask when asked (imported only then), else local processes."""
+    if settings is not None and settings.executor == "dask":
+        from pipeline.run.dask_executor import DaskExecutor
+
+        return DaskExecutor(settings)
     return SerialExecutor() if jobs == 1 else PoolExecutor(jobs)

@@ -95,7 +95,7 @@ def _run(settings: Settings, executor: Executor | None) -> RunReport:
     results: dict[str, DocResult] = dict(plan.skipped)
     stage_seconds: dict[str, float] = {}
     job = Job(settings, fingerprints(specs))
-    executor = executor or choose_executor(decide_jobs(settings, len(plan.todo)))
+    executor = executor or choose_executor(decide_jobs(settings, len(plan.todo)), settings)
     load_seconds = _execute(executor, job, plan, manifest, config, results, stage_seconds)
     ordered = [results[u.id] for u in plan.units]
     _remove_stale(ordered, out, tei_dir)
@@ -150,7 +150,7 @@ def _absorb(chunk: ChunkResult, plan: Plan, manifest: Manifest, config: str,
         for k, v in r.timings.items():
             stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
         manifest.record(r, config, plan.states[r.id], plan.sources.get(r.id))
-    manifest.save()
+    manifest.save_if_due()
 
 
 def _write_output(result: DocResult, path: Path, data: bytes,

@@ -20,11 +20,15 @@ class RunEnvironment:
 
     #: The only clock in the output (byte-identical reruns); "" when unset.
     source_date_epoch: str = ""
+    #: DASK_SCHEDULER_ADDRESS: the cluster ``--executor dask`` uses when --scheduler is not
+    #: given ("" : a LocalCluster on this machine).
+    dask_scheduler: str = ""
 
     @classmethod
     def from_os(cls, environ: Mapping[str, str] | None = None) -> RunEnvironment:
         env = os.environ if environ is None else environ
-        return cls(source_date_epoch=env.get("SOURCE_DATE_EPOCH", "").strip())
+        return cls(source_date_epoch=env.get("SOURCE_DATE_EPOCH", "").strip(),
+                   dask_scheduler=env.get("DASK_SCHEDULER_ADDRESS", "").strip())
 
     def as_environ(self) -> dict[str, str]:
         """The variables, as the mapping RunInfo.from_environment reads."""
@@ -49,7 +53,15 @@ class Settings:
     json_fields: str = ""  # --json-fields text=body,url=link
     metadata: Path | None = None  # --metadata FILE.csv (default: metadata.csv in an input folder)
     prune: bool = False  # drop articles of earlier runs whose input file is gone
+    executor: str = "local"  # local (processes here) | dask (pipeline/run/dask_executor.py)
+    scheduler: str = ""  # --scheduler tcp://HOST:PORT (default: the environment's, else local)
+    chunk_timeout: float = 900.0  # seconds a chunk may take on a Dask worker before it fails
     environment: RunEnvironment = field(default_factory=RunEnvironment.from_os)
+
+    @property
+    def scheduler_address(self) -> str:
+        """The Dask scheduler to use: --scheduler, else DASK_SCHEDULER_ADDRESS, else ""."""
+        return self.scheduler or self.environment.dask_scheduler
 
     @property
     def cache_root(self) -> Path:

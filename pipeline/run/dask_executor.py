@@ -1,0 +1,259 @@
+"""The Dask executor: the chunks of a run on a Dask cluster (``--executor dask``).
+
+Imported only when a run asks for it, so the default run never imports Dask. With an
+address (``--scheduler``, else ``DASK_SCHEDULER_ADDRESS``) it connects to that scheduler;
+without one it starts a ``LocalCluster`` on 127.0.0.1 (``-j`` workers, default 2, one thread
+each, no dashboard).
+
+What travels: each chunk goes to a worker as its documents' input bytes
+(pipeline/run/shipping.py: no shared filesystem), with the run's :class:`Job` (settings, the
+driver's engine fingerprints); the worker returns the chunk's results and TEI bytes, and the
+driver writes them, as with the local executors. :func:`run_chunk` is the task: a top-level
+function of the package (workers import it; a function pickled by value would bring no
+per-process state), which uses the worker process's engines (loaded on first use, kept for
+the worker's life: pipeline/run/context.py), never one load per task.
+
+Same bytes, same errors:
+
+- a worker whose engines' fingerprints differ from the driver's refuses (:class:`EngineMismatch`,
+  naming each difference); the driver asks every worker before the first chunk and each
+  chunk checks again (a worker that joins later), and the run stops with exit 2;
+- a document's fault stays in its result (pipeline/run/worker.py), as locally;
+- a worker that dies mid-chunk: the scheduler runs the chunk elsewhere, up to
+  ``allowed-failures`` times (:data:`ALLOWED_FAILURES` on the LocalCluster; a cluster's own
+  setting otherwise), then the chunk's documents fail with ``worker-lost``;
+- a chunk not back within ``--chunk-timeout`` seconds of being submitted fails
+  (``chunk-timeout``), so a run never waits forever, even on a cluster with no worker.
+
+The MT cache: a worker cannot share the driver's sqlite file, so each worker keeps its own
+under its local directory (``dask worker --local-directory``), for the worker's life.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import ConfigError, DocumentError
+from pipeline.run.context import fingerprints, process_engines
+from pipeline.run.report import DocResult
+from pipeline.run.settings import Settings
+from pipeline.run.shipping import Shipped, Tables, pack, pack_tables, unpacked
+from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
+from pipeline.stages.table import TABLE
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+#: Times the LocalCluster's scheduler reruns a chunk whose worker died before giving up.
+ALLOWED_FAILURES = 2
+#: Seconds to reach a scheduler before the run stops (exit 2).
+CONNECT_TIMEOUT_S = 5
+#: Chunks in flight per worker: one running, one waiting (memory stays bounded).
+IN_FLIGHT_PER_WORKER = 2
+INSTALL = ("--executor dask needs Dask on the driver and on every worker: "
+           "pip install 'newscorpus[dask]' (dask[distributed]==2026.8.0)")
+
+#: One chunk at a time per worker process: the engines (an Apertium process, a spaCy
+#: pipeline) and the folder the inputs are laid out in are not shared between threads.
+_LOCK = threading.Lock()
+
+
+class EngineMismatch(ConfigError):
+    """A worker's engines are not the driver's: the run stops before mixing versions."""
+
+    code = "engine-mismatch"
+
+
+# ---------------------------------------------------------------------- worker side
+
+
+def run_chunk(shipped: list[Shipped], tables: Tables, job: Job,
+              mt_threads: int | None) -> ChunkResult:
+    """The Dask task: one chunk, in this worker process, with this process's engines."""
+    with _LOCK:
+        check_engines(job.engines, job.settings)
+        engines = process_engines()
+        if mt_threads is not None and not engines.loaded:
+            engines.mt_threads = mt_threads
+        base = _worker_dir()
+        settings = replace(job.settings, cache_dir=base / "cache")  # this worker's MT cache
+        with unpacked(shipped, tables, base / "inputs") as tasks:
+            return process_chunk(tasks, Job(settings, job.engines), None, engines)
+
+
+def check_engines(expected: dict[str, str], settings: Settings,
+                  dask_worker: Any = None) -> str:
+    """This worker's address when its engines are the driver's; else EngineMismatch.
+
+    (``Client.run`` passes ``dask_worker``; inside a task the worker is found.)"""
+    engines = process_engines()
+    where = str(dask_worker.address) if dask_worker is not None else _worker_address()
+    try:
+        mine = fingerprints(engines.specs(settings))
+        if mine != expected:  # resolved before a model changed here? once more, afresh
+            mine = fingerprints(engines.resolve(settings))
+    except ConfigError as exc:
+        raise EngineMismatch(f"Dask worker {where}: {exc.message}") from exc
+    if mine != expected:
+        raise EngineMismatch(describe_mismatch(expected, mine, where))
+    return where
+
+
+def engines_refusal(expected: dict[str, str], settings: Settings,
+                    dask_worker: Any = None) -> str:
+    """What :func:`check_engines` says, as a value ("" when all is well): the driver asks
+    every worker this before the first chunk (``Client.run``, which passes ``dask_worker``)."""
+    try:
+        check_engines(expected, settings, dask_worker)
+    except EngineMismatch as exc:
+        return exc.message
+    return ""
+
+
+def describe_mismatch(driver: dict[str, str], worker: dict[str, str], where: str) -> str:
+    diffs = [f"{key}: driver {driver.get(key, '(none)')}, worker {worker.get(key, '(none)')}"
+             for key in sorted(set(driver) | set(worker)) if driver.get(key) != worker.get(key)]
+    return (f"Dask worker {where} has other engines than the driver ({'; '.join(diffs)}); "
+            "install the same models, versions and packages on every node (a run never "
+            "mixes model versions)")
+
+
+def _worker_address() -> str:
+    from distributed import get_worker
+
+    try:
+        return str(get_worker().address)
+    except ValueError:  # called outside a worker (tests)
+        return "(this process)"
+
+
+def _worker_dir() -> Path:
+    from distributed import get_worker
+
+    return Path(get_worker().local_directory) / "newscorpus"
+
+
+# ---------------------------------------------------------------------- driver side
+
+
+class DaskExecutor:
+    """Chunks on a Dask cluster, results in chunk order; see the module docstring."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.address = settings.scheduler_address
+        self.jobs = settings.jobs if settings.jobs > 0 else 2
+        self.timeout = settings.chunk_timeout
+        #: Dask's own log lines (cluster start, workers joining) only with -v.
+        self.log_level = logging.INFO if settings.verbosity > 0 else logging.WARNING
+
+    def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
+                   on_stage: OnStage | None = None) -> Iterator[ChunkResult]:
+        todo = iter(chunks)
+        first = next(todo, None)
+        if first is None and not self.address:  # all up to date: no cluster to start
+            return
+        with self._client() as client:
+            _refuse_unless_same_engines(client, job)
+            threads = sum(client.nthreads().values()) or self.jobs
+            window = max(2, IN_FLIGHT_PER_WORKER * threads)
+            todo = itertools.chain([first] if first else [], todo)
+            for result in self._stream(client, todo, job, window):
+                if on_stage:
+                    for stage in TABLE:
+                        on_stage(stage.name, len(result.results))
+                yield result
+
+    def _stream(self, client: Client, chunks: Iterable[list[Task]], job: Job,
+                window: int) -> Iterator[ChunkResult]:
+        mt_threads = None if self.address else 1  # local: one core per worker
+        tables: Tables | None = None
+        pending: deque[tuple[Future, list[Task], float]] = deque()
+        for chunk in chunks:
+            tables = tables or pack_tables(chunk[0].options)
+            shipped = [pack(t) for t in chunk]
+            future = client.submit(run_chunk, shipped, tables, job, mt_threads, pure=False)
+            pending.append((future, chunk, time.monotonic()))
+            if len(pending) >= window:
+                yield self._collect(*pending.popleft())
+        while pending:
+            yield self._collect(*pending.popleft())
+
+    def _collect(self, future: Future, chunk: list[Task], submitted: float) -> ChunkResult:
+        """The chunk's result, or its documents failed (time limit, lost workers)."""
+        from distributed.scheduler import KilledWorker
+
+        remaining = max(0.1, submitted + self.timeout - time.monotonic())
+        try:
+            result: ChunkResult = future.result(timeout=remaining)
+            return result
+        except ConfigError:
+            raise
+        except TimeoutError:
+            future.cancel()
+            return failed_chunk(chunk, "chunk-timeout", f"the chunk was not back from its "
+                                f"Dask worker within {self.timeout:g} s (--chunk-timeout)")
+        except KilledWorker as exc:
+            return failed_chunk(chunk, "worker-lost", f"the Dask workers running this chunk "
+                                f"died too often ({exc})")
+
+    @contextmanager
+    def _client(self) -> Iterator[Client]:
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ConfigError(INSTALL) from exc
+        logging.getLogger("distributed").setLevel(self.log_level)
+        if self.address:
+            with _connect(Client, self.address) as client:
+                yield client
+            return
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   silence_logs=self.log_level)
+        with cluster, Client(cluster, set_as_default=False) as client:
+            yield client
+
+
+def _refuse_unless_same_engines(client: Client, job: Job) -> None:
+    """Every worker present checks its engines before the first chunk (exit 2 if not)."""
+    answers = client.run(engines_refusal, job.engines, job.settings, on_error="return")
+    for address, answer in sorted(answers.items()):
+        if isinstance(answer, BaseException):
+            raise EngineMismatch(f"Dask worker {address} could not check its engines "
+                                 f"({type(answer).__name__}: {answer})")
+        if answer:
+            raise EngineMismatch(str(answer))
+
+
+@contextmanager
+def _connect(client_class: Any, address: str) -> Iterator[Client]:
+    try:
+        client = client_class(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(f"the Dask scheduler at {address} does not answer within "
+                          f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc}); is `dask "
+                          "scheduler` running there, and is the address right (--scheduler "
+                          "or DASK_SCHEDULER_ADDRESS)?") from exc
+    with client:
+        yield client
+
+
+def failed_chunk(chunk: list[Task], code: str, message: str) -> ChunkResult:
+    """Every document of a chunk that did not come back, failed with the reason."""
+    results = []
+    for task in chunk:
+        result = DocResult(task.id, task.unit.label, "ok")
+        result.fail("executor", DocumentError(message, code))
+        results.append(result)
+    return ChunkResult(results)

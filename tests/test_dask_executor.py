@@ -1,0 +1,186 @@
+"""--executor dask: the same bytes and errors as ``--executor local -j 1``, on a LocalCluster
+and on a scheduler with two worker processes ("nodes"); a document that fails fails alone;
+a worker killed mid-run costs a retry of its chunk; a worker with another model version
+refuses; a scheduler that does not answer stops the run (exit 2) within seconds.
+
+The cluster runs (tests/dask_nodes.py) run under ``unshare -n`` with only loopback up, so
+no connection can leave the machine; they are skipped where that is not permitted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+ROOT = Path(__file__).resolve().parent.parent
+HELPER = Path(__file__).with_name("dask_nodes.py")
+OLD_MODEL = Path(__file__).with_name("dask_old_model.py")
+sys.path.insert(0, str(ROOT / "tools"))
+
+import make_corpus  # noqa: E402
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PYTHONPATH": str(ROOT)}
+
+
+def _isolated_ok() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+ISOLATED = _isolated_ok()
+needs_unshare = pytest.mark.skipif(not ISOLATED, reason="unshare -n is not permitted here: "
+                                   "the cluster tests run only without any network")
+
+
+def nodes(*args: str, workers: int = 2, local: bool = False, preload_last: Path | None = None,
+          kill_after: int = 0) -> dict[str, object]:
+    """Run a pipeline command against a fresh cluster, inside a network namespace."""
+    helper = [sys.executable, str(HELPER), "--workers", str(workers)]
+    helper += ["--local"] if local else []
+    helper += ["--preload-last", str(preload_last)] if preload_last else []
+    helper += ["--kill-after", str(kill_after)] if kill_after else []
+    line = " ".join(f"'{a}'" for a in [*helper, "--", *args])
+    done = subprocess.run(["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {line}"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in [*sorted((out / "tei").glob("*.xml")),
+                                              out / "corpus.xml"]}
+
+
+def _statuses(out: Path) -> dict[str, tuple[str, str | None]]:
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return {d["id"]: (d["status"], (d.get("error") or {}).get("message"))
+            for d in report["documents"]}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds, 60 built articles, and two documents that fail (empty, binary)."""
+    folder = tmp_path_factory.mktemp("dask") / "inputs"
+    make_corpus.build(folder, 60, seed=19, words=120)
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        shutil.copy(seed, folder / seed.name)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path) -> Path:
+    """``--executor local -j 1``: what every Dask run must reproduce byte for byte."""
+    out = corpus.parent / "local"
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(corpus), "-o", str(out),
+                           "--executor", "local", "-j", "1", "-q"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT)
+    assert done.returncode == 1, done.stderr  # the two bad documents
+    failed = {k for k, (status, _) in _statuses(out).items() if status == "failed"}
+    assert failed == {"art-empty", "art-binary"}
+    return out
+
+
+def _same_as_reference(out: Path, reference: Path) -> None:
+    assert _files(out) == _files(reference)
+    assert len(_files(out)) == 60 + 5 + 1
+    assert _statuses(out) == _statuses(reference)  # the same errors, the same messages
+
+
+def test_the_default_run_does_not_import_dask(tmp_path: Path) -> None:
+    code = ("import sys\nfrom pipeline.cli import main\n"
+            f"rc = main(['run', '{ROOT / 'seeds'}', '-o', '{tmp_path / 'out'}', '-q', "
+            "'--stages', 'clean,tei,corpus'])\n"
+            "assert rc == 0, rc\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@needs_unshare
+def test_a_scheduler_that_does_not_answer_stops_the_run(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    result = nodes("run", str(ROOT / "seeds"), "-o", str(tmp_path / "out"), "--stages",
+                   "clean,tei", "--scheduler", "tcp://127.0.0.1:9", local=True)
+    assert result["rc"] == 2
+    assert "the Dask scheduler at tcp://127.0.0.1:9 does not answer" in str(result["stderr"])
+    assert time.monotonic() - t0 < 60  # 5 s to connect; the rest is starting Python
+    assert float(str(result["seconds"])) < 30
+    assert not list((tmp_path / "out").glob("tei/*.xml"))
+
+
+@needs_unshare
+@pytest.mark.slow
+def test_a_local_cluster_makes_the_same_bytes(corpus: Path, reference: Path) -> None:
+    out = corpus.parent / "localcluster"
+    result = nodes("run", str(corpus), "-o", str(out), "--executor", "dask", "-j", "2", "-q",
+                   local=True)
+    assert result["rc"] == 1, result["stderr"]
+    _same_as_reference(out, reference)
+
+
+@needs_unshare
+@pytest.mark.slow
+def test_two_nodes_make_the_same_bytes(corpus: Path, reference: Path) -> None:
+    out = corpus.parent / "nodes"
+    result = nodes("run", str(corpus), "-o", str(out), "--executor", "dask", "-q")
+    assert result["rc"] == 1, result["stderr"]
+    _same_as_reference(out, reference)
+
+
+@needs_unshare
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_costs_a_retry(corpus: Path, reference: Path) -> None:
+    out = corpus.parent / "killed"
+    result = nodes("run", str(corpus), "-o", str(out), "--executor", "dask", "-q",
+                   "--chunk-size", "4", kill_after=8)
+    assert result["killed"], "the run ended before a worker could be killed"
+    assert result["rc"] == 1, result["stderr"]
+    _same_as_reference(out, reference)
+
+
+@needs_unshare
+@pytest.mark.slow
+def test_a_worker_with_another_model_version_refuses(corpus: Path, tmp_path: Path) -> None:
+    result = nodes("run", str(ROOT / "seeds"), "-o", str(tmp_path / "out"), "--executor",
+                   "dask", "--stages", "clean,analyse,tei", preload_last=OLD_MODEL)
+    assert result["rc"] == 2
+    err = str(result["stderr"])
+    assert "has other engines than the driver (nlp-fr: driver spacy:fr_core_news_md" in err
+    assert "+other-build" in err
+    assert not list((tmp_path / "out").glob("tei/*.xml"))  # nothing made with mixed models
+
+
+def test_each_chunk_checks_its_workers_engines(tmp_path: Path) -> None:
+    """The check every chunk runs on its worker (not only the one before the first chunk)."""
+    from pipeline.run.context import fingerprints, resolve_engines
+    from pipeline.run.dask_executor import EngineMismatch, check_engines
+    from pipeline.run.settings import Settings
+
+    settings = Settings(inputs=[], output=tmp_path, stages=("clean", "analyse", "tei"))
+    mine = fingerprints(resolve_engines(settings))
+    assert check_engines(mine, settings) == "(this process)"
+    other = {**mine, "nlp-fr": "spacy:fr_core_news_md:3.7.0"}
+    with pytest.raises(EngineMismatch) as refused:
+        check_engines(other, settings)
+    assert (f"nlp-fr: driver spacy:fr_core_news_md:3.7.0, worker {mine['nlp-fr']}"
+            in refused.value.message)
+    assert "nlp-en" not in refused.value.message  # only the differences are named
