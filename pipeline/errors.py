@@ -82,6 +82,10 @@ class Code(StrEnum):
     MODEL_INSTALL = "model-install"
     USAGE = "usage"  # pipeline.commands.base.UsageError
     ARCHIVE = "archive"  # pipeline.archive.payload.ArchiveError
+    # --executor dask (pipeline/run/dask_executor.py)
+    CHUNK_TIMEOUT = "chunk-timeout"
+    WORKER_LOST = "worker-lost"
+    ENGINE_MISMATCH = "engine-mismatch"
 
 
 # What each note and document-error code means (output/README.md, report.json readers).
