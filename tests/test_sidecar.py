@@ -60,3 +60,18 @@ def test_the_table_wins_over_cleaning_and_says_so(tmp_path: Path) -> None:
                if key not in ("title", "date", "author"))
     # the table is part of the document's cache key: editing it recomputes the document
     assert unit.state(options) != unit.state(units.Options())
+
+
+def test_a_bad_table_stops_the_run_before_anything_is_written(tmp_path: Path) -> None:
+    from pipeline.run.runner import Settings, run
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "a.txt").write_text(article_text(), encoding="utf-8")
+    (inp / "metadata.csv").write_text("name,title\na.txt,T\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no 'file' column"):
+        run(Settings(inputs=[str(inp)], output=tmp_path / "out", stages=("clean", "tei")))
+    with pytest.raises(ConfigError, match="unknown field"):
+        run(Settings(inputs=[str(inp)], output=tmp_path / "out", stages=("clean", "tei"),
+                     json_fields="txt=body", metadata=None))
+    assert not (tmp_path / "out").exists()

@@ -48,6 +48,11 @@ class Options:
     def sidecar(self) -> sidecar.Sidecar:
         return _sidecar(self.tables)
 
+    def check(self) -> None:
+        """Read the field map and the tables now: ConfigError (exit 2) before any work."""
+        self.field_map()
+        self.sidecar()
+
 
 @cache
 def _sidecar(tables: tuple[str, ...]) -> sidecar.Sidecar:

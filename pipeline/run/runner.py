@@ -31,7 +31,7 @@ from pipeline.run.corpus import corpus_changed, good_outputs, remove_corpus, wri
 from pipeline.run.execute import Executor, choose_executor
 from pipeline.run.folder import reconcile, refresh_derived
 from pipeline.run.manifest import Manifest
-from pipeline.run.plan import Plan, config_fingerprint, make_plan, sha256_file
+from pipeline.run.plan import Plan, config_fingerprint, ingest_options, make_plan, sha256_file
 from pipeline.run.progress import stage_progress
 from pipeline.run.report import DocResult, RunReport, write_report
 from pipeline.run.settings import Settings
@@ -67,6 +67,7 @@ def run(settings: Settings, executor: Executor | None = None) -> RunReport:
         skipped = "; ".join(f"{p}: {why}" for p, why in found.skipped[:5])
         raise ConfigError(f"no input files found in {', '.join(settings.inputs)}"
                           + (f" (skipped {skipped})" if skipped else ""))
+    ingest_options(settings).check()  # a bad sidecar table or --json-fields: before any write
     out = safe_output_dir(settings.output)
     try:
         with output_lock(out) as locked:
