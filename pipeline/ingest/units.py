@@ -46,7 +46,8 @@ class Options:
         return jsonl.parse_field_map(self.json_fields)
 
     def sidecar(self) -> sidecar.Sidecar:
-        return _sidecar(self.tables)
+        """The tables, read once per process while they are unchanged on disk."""
+        return _sidecar(tuple((t, _stamp(t)) for t in self.tables))
 
     def check(self) -> None:
         """Read the field map and the tables now: ConfigError (exit 2) before any work."""
@@ -55,8 +56,16 @@ class Options:
 
 
 @cache
-def _sidecar(tables: tuple[str, ...]) -> sidecar.Sidecar:
-    return sidecar.load([Path(t) for t in tables])
+def _sidecar(tables: tuple[tuple[str, tuple[int, int]], ...]) -> sidecar.Sidecar:
+    return sidecar.load([Path(t) for t, _ in tables])
+
+
+def _stamp(table: str) -> tuple[int, int]:
+    try:
+        st = Path(table).stat()
+    except OSError:
+        return (0, 0)  # sidecar.load reports it
+    return (st.st_mtime_ns, st.st_size)
 
 
 @dataclass(frozen=True)
