@@ -38,3 +38,17 @@ def nlp_en():
     from pipeline.engines.spacy_nlp import SpacyAnnotator
 
     return SpacyAnnotator("en")
+
+
+# Tiny real stanza models (tests/synthetic_stanza.py): trained once per session with
+# stanza's own training code, about 40 s on 2 cores for French and English together.
+@pytest.fixture(scope="session")
+def stanza_resources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    try:
+        from synthetic_stanza import build_stanza_resources
+    except ImportError:  # run from the repository root as a package
+        from tests.synthetic_stanza import build_stanza_resources
+
+    root = tmp_path_factory.mktemp("stanza") / "stanza_resources"
+    build_stanza_resources(root)
+    return root

@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p_stanza.add_argument("-o", "--stanza-dir", type=Path, metavar="DIR",
                           help="where to install (default: $STANZA_RESOURCES_DIR, else "
                           "~/stanza_resources)")
+    p_stanza.add_argument("--mirror", metavar="URL",
+                          help="a copy of a stanza resources folder served over HTTP "
+                          "(resources_<version>.json, <lang>/<processor>/<package>.pt) instead "
+                          "of GitHub and HuggingFace")
     add_common_options(p_stanza)
 
 
@@ -68,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
                                          pair=None if args.any_pair else ("fr", "en"),
                                          replace=args.replace)
         else:
-            dest = install.install_stanza(args.langs, args.stanza_dir)
+            dest = install.install_stanza(args.langs, args.stanza_dir, mirror=args.mirror)
     except ModelInstallError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_FAILED

@@ -450,13 +450,22 @@ def install_stanza(
     langs: Iterable[str],
     resources_dir: Path | None = None,
     processors: Iterable[str] = STANZA_PROCESSORS,
+    mirror: str | None = None,
 ) -> Path:
-    """Download stanza models (needs GitHub and HuggingFace); returns the resources dir."""
+    """Download stanza models (needs GitHub and HuggingFace); returns the resources dir.
+
+    ``mirror``: a URL serving ``resources_<version>.json`` and ``<lang>/<processor>/<package>.pt``
+    (a copy of a resources folder), instead of GitHub and HuggingFace.
+    """
     root = stanza_resources_dir(resources_dir)
     try:
         import stanza
     except ImportError as exc:
         raise ModelInstallError(f"stanza is not installed: {exc}") from None
+    where: dict[str, str] = {}
+    if mirror:
+        base = mirror.rstrip("/")
+        where = {"resources_url": base, "model_url": base + "/{lang}/{filename}"}
     for lang in langs:
         try:
             stanza.download(
@@ -464,6 +473,7 @@ def install_stanza(
                 model_dir=str(root),
                 processors=",".join(processors),
                 logging_level="WARN",
+                **where,
             )
         except Exception as exc:  # requests/urllib/stanza errors alike
             raise ModelInstallError(

@@ -7,14 +7,16 @@ engine when a stage first needs it.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.engines import apertium, spacy_nlp, stanza_nlp
 from pipeline.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 MT_FIX = (
     "No French->English MT engine is installed. Either\n"
@@ -30,6 +32,7 @@ class EngineSpec:
     name: str
     fingerprint: str
     factory: Callable[[], Any]
+    note: str = ""  # why this engine and not the preferred one (a fallback), for the report
 
 
 def choose_translator(choice: str = "auto", *, workers: int = 2) -> EngineSpec:
@@ -56,16 +59,13 @@ def choose_translator(choice: str = "auto", *, workers: int = 2) -> EngineSpec:
 
 
 def choose_annotator(choice: str, lang: str, model: str | None = None) -> EngineSpec:
-    """stanza when its resources are on disk, else spaCy."""
-    if choice in ("auto", "stanza") and stanza_nlp.is_available(lang):
-        root = stanza_nlp.resources_dir()
-        fp = "stanza:" + hashlib.sha256((root / "resources.json").read_bytes()).hexdigest()[:16]
-        return EngineSpec("nlp", "stanza", fp, lambda: stanza_nlp.StanzaAnnotator(lang))
-    if choice == "stanza":
-        raise ConfigError(
-            f"--ner stanza: no stanza resources for {lang!r} in {stanza_nlp.resources_dir()}; "
-            "run `python -m pipeline models install stanza` where the network allows"
-        )
+    """stanza when its resources are complete, else spaCy (with a note when stanza was
+    partly installed); ConfigError when stanza's model files are damaged."""
+    note = ""
+    if choice in ("auto", "stanza"):
+        stanza_spec, note = _stanza_spec(choice, lang)
+        if stanza_spec is not None:
+            return stanza_spec
     if choice not in ("auto", "spacy"):
         raise ConfigError(f"unknown NER backend {choice!r} (choose auto, stanza or spacy)")
     name = model or spacy_nlp.DEFAULT_MODELS.get(lang)
@@ -78,4 +78,33 @@ def choose_annotator(choice: str, lang: str, model: str | None = None) -> Engine
     assert meta_path is not None
     meta = json.loads((meta_path / "meta.json").read_text(encoding="utf-8"))
     fp = f"spacy:{name}:{meta.get('version')}"
-    return EngineSpec("nlp", "spacy", fp, lambda: spacy_nlp.SpacyAnnotator(lang, name))
+    return EngineSpec("nlp", "spacy", fp, lambda: spacy_nlp.SpacyAnnotator(lang, name), note)
+
+
+def _stanza_spec(choice: str, lang: str) -> tuple[EngineSpec | None, str]:
+    """stanza's spec when all its files are there; else None and why (for the report)."""
+    root = stanza_nlp.resources_dir()
+    gaps = stanza_nlp.missing(lang)
+    if not gaps:
+        bad = stanza_nlp.check_files(lang)
+        if bad:
+            raise ConfigError(
+                f"stanza model files for {lang!r} are damaged: {'; '.join(bad)}. Reinstall "
+                f"them (python -m pipeline models install stanza {lang}) or run with "
+                "--ner spacy"
+            )
+        return EngineSpec("nlp", "stanza", stanza_nlp.fingerprint(lang),
+                          lambda: stanza_nlp.StanzaAnnotator(lang)), ""
+    if choice == "stanza":
+        raise ConfigError(
+            f"--ner stanza: no stanza resources for {lang!r} in {root} (missing: "
+            f"{', '.join(gaps[:5])}); run `python -m pipeline models install stanza "
+            f"{lang}` where the network allows"
+        )
+    if not (root / "resources.json").is_file() or any("not in resources.json" in g
+                                                       for g in gaps):
+        return None, ""  # stanza not installed for this language: spaCy is the plain choice
+    note = (f"stanza resources for {lang!r} in {root} are incomplete (missing: "
+            f"{', '.join(gaps)}); {lang} analysed with spaCy")
+    log.warning(note)
+    return None, note

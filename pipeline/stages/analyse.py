@@ -83,14 +83,25 @@ def _shift(sent: Sentence, offset: int) -> Sentence:
 
 
 def check_offsets(side: Side) -> list[str]:
-    """Every sentence, token and mention must cover exactly its text (used by tests too)."""
+    """Every sentence, token and mention must cover exactly its text (used by tests too).
+
+    The syntactic words of a multi-word token (« du » = de + le) share the token's span and
+    carry their own forms: the span must be a token of the text, in order, each word a form.
+    """
     problems = []
     for sent in side.sentences():
         if side.text[sent.start : sent.end] != sent.text:
             problems.append(f"{sent.id}: sentence offsets do not match its text")
-        for tok in sent.tokens:
-            if side.text[tok.start : tok.end] != tok.text:
+        spans = [(t.start, t.end) for t in sent.tokens]
+        for i, tok in enumerate(sent.tokens):
+            shared = spans.count((tok.start, tok.end)) > 1
+            if not shared and side.text[tok.start : tok.end] != tok.text:
                 problems.append(f"{sent.id}: token {tok.text!r} offsets do not match")
+            elif shared and not (tok.text and sent.start <= tok.start < tok.end <= sent.end):
+                problems.append(f"{sent.id}: word {tok.text!r} of a multi-word token is "
+                                "empty or outside its sentence")
+            if i and spans[i] != spans[i - 1] and tok.start < spans[i - 1][1]:
+                problems.append(f"{sent.id}: token {tok.text!r} overlaps the one before")
         for m in sent.mentions:
             if side.text[m.start : m.end] != m.text:
                 problems.append(f"{sent.id}: mention {m.text!r} offsets do not match")
