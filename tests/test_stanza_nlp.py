@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from lxml import etree
@@ -286,6 +287,23 @@ def test_a_truncated_model_stops_the_run_with_exit_2(
     assert "fr/ner/tiny.pt" in proc.stderr and "--ner spacy" in proc.stderr
 
 
+def test_a_run_with_a_processor_missing_says_so(stanza_resources: Path, tmp_path: Path
+                                                ) -> None:
+    copy = tmp_path / "res"
+    shutil.copytree(stanza_resources, copy)
+    (copy / "fr" / "lemma" / f"{PACKAGE}.pt").unlink()
+    inp = tmp_path / "in.txt"
+    inp.write_text(_article(30), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = _guarded_run(["run", str(inp), "-o", str(out), "--stages", "clean,analyse,tei"],
+                        tmp_path, {"STANZA_RESOURCES_DIR": str(copy)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["engines"]["nlp-fr"].startswith("spacy:")
+    assert f"fr/lemma/{PACKAGE}.pt" in report["engine_notes"]["nlp-fr"]
+    assert "note nlp-fr: stanza resources for 'fr'" in proc.stderr
+
+
 # ------------------------------------------------------------------ install
 
 
@@ -297,8 +315,11 @@ def mirror(stanza_resources: Path, tmp_path: Path) -> Iterator[str]:
     site = tmp_path / "site"
     shutil.copytree(stanza_resources, site)
     shutil.copy(site / "resources.json", site / f"resources_{DEFAULT_RESOURCES_VERSION}.json")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -312,10 +333,10 @@ def mirror(stanza_resources: Path, tmp_path: Path) -> Iterator[str]:
 def test_install_writes_the_layout_the_fixture_has(mirror: str, stanza_resources: Path,
                                                    tmp_path: Path) -> None:
     dest = tmp_path / "installed"
-    from pipeline.engines import install
+    from pipeline.cli import main
 
-    assert install.main(["install", "stanza", "fr", "en", "--stanza-dir", str(dest),
-                         "--mirror", mirror]) == 0
+    assert main(["models", "install", "stanza", "fr", "en", "--stanza-dir", str(dest),
+                 "--mirror", mirror, "-q"]) == 0
     for lang in ("fr", "en"):
         assert stanza_available(lang, dest)
     made = sorted(p.relative_to(stanza_resources).as_posix()
@@ -428,3 +449,67 @@ def test_end_to_end_cache_key_follows_the_model_files(e2e: dict) -> None:
     new = changed["tei"]["art-gabarit-1.xml"]
     ner = hashlib.sha256((e2e["res"] / "fr" / "ner" / f"{PACKAGE}.pt").read_bytes()).hexdigest()
     assert ner.encode() in new and ner.encode() not in old
+
+
+# ------------------------------------------------------------------ without models
+
+
+def test_stanza_is_chosen_only_with_resources_on_disk(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("STANZA_RESOURCES_DIR", str(tmp_path))
+    assert not stanza_nlp.is_available("fr")
+    assert registry.choose_annotator("auto", "fr").name == "spacy"
+    with pytest.raises(ConfigError, match="no stanza resources"):
+        registry.choose_annotator("stanza", "fr")
+    # resources.json plus the default NER model file make it available (not loaded here;
+    # the files only start as torch files do, a zip archive).
+    defaults = {"tokenize": "combined", "mwt": "combined", "pos": "combined_charlm",
+                "lemma": "combined_nocharlm", "ner": "wikinergold_charlm"}
+    (tmp_path / "resources.json").write_text(json.dumps(
+        {"fr": {"default_processors": defaults}}))
+    for proc, pkg in defaults.items():
+        if proc != "ner":
+            (tmp_path / "fr" / proc).mkdir(parents=True)
+            (tmp_path / "fr" / proc / f"{pkg}.pt").write_bytes(b"PK\x03\x04")
+    (tmp_path / "fr" / "ner").mkdir(parents=True)
+    assert not stanza_nlp.is_available("fr")  # every processor but NER: not enough
+    (tmp_path / "fr" / "ner" / "wikinergold_charlm.pt").write_bytes(b"PK\x03\x04")
+    assert stanza_nlp.is_available("fr")
+    assert stanza_nlp.default_packages("fr")["ner"] == "wikinergold_charlm"
+    assert registry.choose_annotator("auto", "fr").name == "stanza"
+    assert registry.choose_annotator("spacy", "fr").name == "spacy"
+
+
+def test_sentence_conversion_of_a_hand_built_sentence() -> None:
+    """stanza's objects as the backend reads them, independent of any model."""
+    text = "Le chef du Pentagone, Lloyd Austin."
+
+    def tok(a: int, b: int, words: list[tuple[str, str, str, str | None]]) -> SimpleNamespace:
+        return SimpleNamespace(start_char=a, end_char=b, text=text[a:b], words=[
+            SimpleNamespace(text=form, lemma=lem, upos=upos, feats=feats)
+            for form, lem, upos, feats in words])
+
+    toks = [tok(0, 2, [("Le", "le", "DET", "Definite=Def")]),
+            tok(3, 7, [("chef", "chef", "NOUN", None)]),
+            tok(8, 10, [("de", "de", "ADP", None), ("le", "le", "DET", "Gender=Masc")]),
+            tok(11, 20, [("Pentagone", "Pentagone", "PROPN", None)]),
+            tok(20, 21, [(",", ",", "PUNCT", None)]),
+            tok(22, 27, [("Lloyd", "Lloyd", "PROPN", None)]),
+            tok(28, 34, [("Austin", "Austin", "PROPN", None)]),
+            tok(34, 35, [(".", ".", "PUNCT", None)])]
+    ents = [SimpleNamespace(start_char=11, end_char=20, type="ORG"),
+            SimpleNamespace(start_char=22, end_char=34, type="PERSON")]
+    sent = stanza_nlp.convert_sentence(text, SimpleNamespace(tokens=toks, ents=ents))
+    assert (sent.start, sent.end, sent.text) == (0, 35, text)
+    du = sent.tokens[2:4]
+    assert [(t.start, t.end, t.text, t.lemma, t.upos, t.feats) for t in du] == [
+        (8, 10, "de", "de", "ADP", ""), (8, 10, "le", "le", "DET", "Gender=Masc")]
+    assert sent.tokens[0].feats == "Definite=Def"
+    assert [t.space_after for t in sent.tokens] == [True, True, True, True, False, True, True,
+                                                     False, False]
+    assert [(m.text, m.label, m.source_label) for m in sent.mentions] == [
+        ("Pentagone", "ORG", "ORG"), ("Lloyd Austin", "PER", "PERSON")]
+    side = Side("fr", text)
+    side.paragraphs.append(Paragraph("p1", 0, len(text), sentences=[sent]))
+    assert analyse.check_offsets(side) == []
+    sent.tokens[3].start = 9  # a word of « du » off its token's span
+    assert analyse.check_offsets(side)

@@ -116,6 +116,7 @@ def summary(report: RunReport, verbose: bool = False) -> str:
     if len(warn) > 10 and not verbose:
         lines.append(f"  ... {len(warn) - 10} more notes in report.json")
     lines.append("engines: " + ", ".join(f"{k}={v}" for k, v in report.engines.items()))
+    lines += [f"  note {k}: {v}" for k, v in getattr(report, "engine_notes", {}).items()]
     if report.load_seconds:
         lines.append("model load (s): " + ", ".join(f"{k} {v:.1f}"
                                                      for k, v in report.load_seconds.items()))

@@ -466,12 +466,15 @@ def install_stanza(
     if mirror:
         base = mirror.rstrip("/")
         where = {"resources_url": base, "model_url": base + "/{lang}/{filename}"}
+    # mwt is not asked for: stanza adds it where the language's tokenizer has one (asking
+    # for it where there is none, English in some releases, fails the whole download).
+    wanted = ",".join(p for p in processors if p != "mwt")
     for lang in langs:
         try:
             stanza.download(
                 lang,
                 model_dir=str(root),
-                processors=",".join(processors),
+                processors=wanted,
                 logging_level="WARN",
                 **where,
             )

@@ -167,7 +167,8 @@ def _unreadable_models(lang: str) -> list[str]:
         try:
             torch.load(str(f.path), map_location="cpu", weights_only=True)
         except Exception as exc:  # any reason makes the file unusable
-            bad.append(f"{f.path} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+            first = (str(exc).splitlines() or [""])[0][:200]
+            bad.append(f"{f.path} ({type(exc).__name__}{': ' + first if first else ''})")
     return bad
 
 

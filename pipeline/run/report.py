@@ -52,6 +52,8 @@ class RunReport:
     removed: list[dict[str, str]] = field(default_factory=list)
     gone: list[dict[str, str]] = field(default_factory=list)
     refreshed: list[str] = field(default_factory=list)  # "view", "exports"
+    #: why an engine other than the preferred one was chosen (stanza incomplete -> spaCy)
+    engine_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[DocResult]:
@@ -75,6 +77,7 @@ def report_dict(report: RunReport, out: Path | None = None) -> dict[str, Any]:
         "summary": {"documents": len(report.documents), **counts,
                     "removed": len(report.removed), "wall_seconds": report.wall_seconds},
         "engines": report.engines,
+        "engine_notes": report.engine_notes,
         "model_load_seconds": report.load_seconds,
         "stage_seconds": report.stage_seconds,
         "validation": report.validation,

@@ -109,6 +109,7 @@ def _run(settings: Settings, executor: Executor | None) -> RunReport:
     report = RunReport(
         documents=ordered,
         engines={k: v.fingerprint for k, v in specs.items()},  # in the order resolved
+        engine_notes={k: v.note for k, v in specs.items() if v.note},
         load_seconds=load_seconds,
         stage_seconds=stage_seconds,
         validation=validation,

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.document import Document, Note
+from pipeline.errors import ConfigError
 from pipeline.ingest import units
 from pipeline.ingest.files import id_note
 from pipeline.run.context import ChunkContext, ProcessEngines, process_engines
@@ -132,6 +133,8 @@ def _one(stage: Stage, doc: Document, ctx: ChunkContext, result: DocResult) -> b
     try:
         stage.fn([doc], ctx)
         done = True
+    except ConfigError:  # a model that cannot be loaded: the run's fault (exit 2)
+        raise
     except Exception as exc:  # any failure is this document's
         result.fail(stage.name, exc)
         done = False
@@ -142,11 +145,17 @@ def _one(stage: Stage, doc: Document, ctx: ChunkContext, result: DocResult) -> b
 
 def _batched(stage: Stage, docs: list[Document], ctx: ChunkContext,
              results: dict[str, DocResult]) -> list[Document]:
-    """The whole batch at once; if it fails, one by one to isolate the culprit."""
+    """The whole batch at once; if it fails, one by one to isolate the culprit.
+
+    A ConfigError (a model that cannot be loaded) is the run's fault, not a document's: it
+    stops the run (exit 2).
+    """
     t0 = time.perf_counter()
     try:
         stage.fn(docs, ctx)
         ok = docs
+    except ConfigError:
+        raise
     except Exception:
         ok = []
         for doc in docs:

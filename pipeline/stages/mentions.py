@@ -48,7 +48,7 @@ def _is_edge(tok: Token) -> bool:
 
 
 def _pos(tok: Token) -> str:
-    # stanza gives "ADP+DET" for a multi-word token (du = de + le): the first part decides.
+    # A joined analysis ("ADP+DET", as exports write a multi-word token): the first decides.
     return tok.upos.split("+")[0]
 
 
