@@ -218,8 +218,9 @@ def sentences(lang: str, per_template: int, seed: int) -> list[Sent]:
     rng = random.Random(seed)
     out: list[Sent] = []
     for template in TEMPLATES[lang]:
-        draw = {slot: itertools.islice(itertools.cycle(names), rng.randrange(len(names)), None)
-                for slot, names in NAMES[lang].items()}
+        draw: dict[str, Iterator[str]] = {
+            slot: itertools.islice(itertools.cycle(names), rng.randrange(len(names)), None)
+            for slot, names in NAMES[lang].items()}
         out += [fill(lang, template, draw) for _ in range(per_template)]
     rng.shuffle(out)
     return out
