@@ -102,3 +102,30 @@ def test_names_survive_both_steps_of_the_pivot_chain(
     assert len(out.spans) == len(names)
     for a, b, form, _ in out.spans:
         assert out.text[a:b] == form.text
+
+
+def test_name_parts_outside_mentions_and_a_leading_al_are_kept() -> None:
+    sent = sentence("Les tirs visaient la base d'al-Asad et Al Hachd al-Chaabi.",
+                    [("Hachd al-Chaabi", "ORG")])
+    protected = entities.protect(sent)
+    assert "al-Asad" not in protected.text and "Al " not in protected.text
+    assert list(protected.kept.values()) == ["al-Asad"]
+    (word, _), = protected.slots
+    assert protected.prefix == {word: "Al "}
+    kept = next(iter(protected.kept))
+    forms = {"Hachd al-Chaabi": entities.decide(sent.mentions[0])}
+    out = entities.substitute(f"The shots aimed the base of {kept} and {word}.", protected,
+                              forms)  # type: ignore[arg-type]
+    assert out.text == "The shots aimed the base of al-Asad and Al Hashd al-Shaabi."
+    assert [out.text[a:b] for a, b, _, _ in out.spans] == ["Al Hashd al-Shaabi"]
+
+
+def test_a_name_translated_alone_takes_its_article_and_keeps_its_name_parts() -> None:
+    sent = sentence("Ils visaient la base d’al-Asad.", [("base d’al-Asad", "LOC")])
+    alone = entities.with_article(sent, sent.mentions[0])
+    assert alone == "la base d’al-Asad"
+    shielded, kept = entities.shield(alone)
+    assert "al-Asad" not in shielded and list(kept.values()) == ["al-Asad"]
+    word = next(iter(kept))
+    back = entities.unshield(f"The base of {entities.UNKNOWN}{word}", kept)
+    assert entities.from_engine(sent.mentions[0].text, back).text == "base of al-Asad"

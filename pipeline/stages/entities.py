@@ -41,6 +41,12 @@ _PARTICLES = frozenset("al el ben bin ibn abou abu bou de du des d la le l van v
                        "et of and".split())
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ARTICLE_BEFORE = re.compile(r"(?:^|(?<=\s))[Tt]he $")
+#: Arabic-style name parts, which Apertium splits and translates (« al-Asad » -> "to
+#: the-Roast"): kept as written wherever they are.
+_PARTICLE_NAME = re.compile(r"(?<![\w-])(?:[Aa]l|[Ee]l|[Aa]d|[Aa]sh)-[^\W\d_][\w'’-]*")
+_ARTICLE_FR = re.compile(r"(?:^|(?<=[\s(«\"]))([Ll]es|[Ll][ae]|[Ll]['’])\s*$")
+#: « Al » or « El » written as a word just before a name is part of it.
+_LEADING_ARTICLE = re.compile(r"(?:^|(?<=\s))(?:Al|El) $")
 #: The engine's word for "unknown" in marked output (apertium.UNKNOWN).
 UNKNOWN = "\ue01e"
 
@@ -103,6 +109,17 @@ def from_engine(source: str, marked: str) -> Form:
     return Form(text or source, "translated")
 
 
+def with_article(sentence: Sentence, m: Mention) -> str:
+    """A name to translate alone, with the article the sentence puts before it: alone,
+    « base d'al-Asad » reads as a verb ("It bases..."), « la base d'al-Asad » as a noun."""
+    before = sentence.text[: m.start - sentence.start]
+    hit = _ARTICLE_FR.search(before)
+    if hit is None:
+        return m.text
+    article = hit.group(1)
+    return article + m.text if article[-1] in "'’" else f"{article} {m.text}"
+
+
 def names(sentence: Sentence) -> list[Mention]:
     """The sentence's entity mentions that do not overlap an earlier, longer one."""
     out: list[Mention] = []
@@ -119,6 +136,8 @@ class Protected:
 
     text: str  # what the engine gets
     slots: list[tuple[str, Mention]] = field(default_factory=list)  # placeholder, mention
+    kept: dict[str, str] = field(default_factory=dict)  # placeholder -> name part, no mention
+    prefix: dict[str, str] = field(default_factory=dict)  # placeholder -> « Al » before it
     #: placeholders followed in the source by a lower-case word (see :func:`_recase`)
     lower_after: set[str] = field(default_factory=set)
 
@@ -137,24 +156,63 @@ def _placeholder(n: int, taken: str) -> str:
 
 
 def protect(sentence: Sentence) -> Protected:
-    """Replace each name of the sentence by a placeholder the engine passes through."""
+    """Replace each name of the sentence by a placeholder the engine passes through; so
+    too each Arabic-style name part outside them (« al-Asad » when no mention holds it:
+    Apertium reads « al » as Spanish "to the"). An « Al » or « El » just before a name
+    goes with it (« Al Hachd al-Chaabi »)."""
     text, base = sentence.text, sentence.start
     out: list[str] = []
-    slots: list[tuple[str, Mention]] = []
-    lower: set[str] = set()
+    result = Protected("")
     pos = 0
-    for n, m in enumerate(names(sentence)):
+    n = 0
+    for m in names(sentence):
         a, b = m.start - base, m.end - base
         if a < pos or b > len(text):
             continue
+        lead = _LEADING_ARTICLE.search(text[pos:a])
+        start = pos + lead.start() if lead else a
+        n = _shield_into(text[pos:start], out, result.kept, n, text)
         word = _placeholder(n, text)
-        out += [text[pos:a], word]
-        slots.append((word, m))
+        n += 1
+        out.append(word)
+        result.slots.append((word, m))
+        if lead:
+            result.prefix[word] = text[start:a]
         if text[b:].lstrip(" '’-")[:1].islower():
-            lower.add(word)
+            result.lower_after.add(word)
         pos = b
-    out.append(text[pos:])
-    return Protected("".join(out), slots, lower)
+    _shield_into(text[pos:], out, result.kept, n, text)
+    result.text = "".join(out)
+    return result
+
+
+def shield(text: str) -> tuple[str, dict[str, str]]:
+    """A text with its Arabic-style name parts replaced by placeholders (for a name the
+    engine translates alone: « base d'al-Asad »), and placeholder -> part."""
+    out: list[str] = []
+    kept: dict[str, str] = {}
+    _shield_into(text, out, kept, 0, text)
+    return "".join(out), kept
+
+
+def unshield(marked: str, kept: dict[str, str]) -> str:
+    """The engine's output with each placeholder of :func:`shield` back as written."""
+    for word, part in kept.items():
+        marked = re.sub(rf"{UNKNOWN}?\b{word}\b", lambda _m, p=part: p, marked)
+    return marked
+
+
+def _shield_into(piece: str, out: list[str], kept: dict[str, str], n: int, taken: str) -> int:
+    """Append ``piece`` to ``out`` with its name parts as placeholders; the next number."""
+    pos = 0
+    for hit in _PARTICLE_NAME.finditer(piece):
+        word = _placeholder(n, taken)
+        n += 1
+        out += [piece[pos : hit.start()], word]
+        kept[word] = hit.group()
+        pos = hit.end()
+    out.append(piece[pos:])
+    return n
 
 
 def _recase(marked: str, protected: Protected) -> str:
@@ -185,6 +243,7 @@ def substitute(marked: str, protected: Protected, forms: dict[str, Form]) -> Pro
     resolved later); a placeholder's own mark goes. A placeholder that did not come
     back exactly once is lost (the caller searches for the name instead).
     """
+    marked = unshield(marked, protected.kept)
     marked = _recase(re.sub(UNKNOWN + r"(?!\w)", "", marked), protected)
     counts = {w: len(re.findall(rf"\b{w}\b", marked)) for w, _ in protected.slots}
     by_word = {w: m for w, m in protected.slots if counts[w] == 1}
@@ -204,8 +263,9 @@ def substitute(marked: str, protected: Protected, forms: dict[str, Form]) -> Pro
             before = _ARTICLE_BEFORE.sub("", before)
         parts.append(before)
         start = sum(len(p) for p in parts)
-        parts.append(form.text)
-        result.spans.append((start, start + len(form.text), form, m))
+        shown = protected.prefix.get(hit.group(1), "") + form.text
+        parts.append(shown)
+        result.spans.append((start, start + len(shown), Form(shown, form.how, form.article), m))
         pos = hit.end()
     parts.append(marked[pos:])
     result.text = "".join(parts)

@@ -120,6 +120,8 @@ class _Chunk:
     jobs: dict[str, _Job] = field(default_factory=dict)  # sentence id -> job
     forms: dict[str, entities.Form] = field(default_factory=dict)  # French name -> form
     alone: list[str] = field(default_factory=list)  # names the engine translates alone
+    #: name -> (what the engine gets for it, its shielded name parts)
+    shielded: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     split: set[str] = field(default_factory=set)  # texts the engine cut in parts
 
 
@@ -133,7 +135,8 @@ def translate(docs: list[Document], translator: Translator, cache: TranslationCa
     handled; tools/eval_names.py measures both)."""
     protects = names and hasattr(translator, "translate_marked")
     chunk = _plan(docs, protects, names)
-    texts = [j.protected.text for j in chunk.jobs.values()] + chunk.alone
+    texts = [j.protected.text for j in chunk.jobs.values()] + \
+        [chunk.shielded[name][0] for name in chunk.alone]
     done = _cached(translator, cache, texts, chunk)
     if names:
         _resolve(chunk, translator, cache, done, protects)
@@ -157,7 +160,8 @@ def _resolve(chunk: _Chunk, translator: Translator, cache: TranslationCache,
              done: dict[str, str], protects: bool) -> None:
     """Names put back and projected, unknown words resolved: each job gets its result."""
     for name in chunk.alone:
-        chunk.forms[name] = entities.from_engine(name, done[name])
+        sent, kept = chunk.shielded[name]
+        chunk.forms[name] = entities.from_engine(name, entities.unshield(done[sent], kept))
     items = [_project(job, done[job.protected.text], chunk.forms, protects)
              for job in chunk.jobs.values()]
     first_step = getattr(translator, "first_step", None)
@@ -192,6 +196,9 @@ def _plan(docs: list[Document], protects: bool, names: bool) -> _Chunk:
                         chunk.forms[m.text] = form
                     elif m.text not in chunk.alone:
                         chunk.alone.append(m.text)
+                        alone = entities.with_article(sent, m)
+                        chunk.shielded[m.text] = entities.shield(alone) if protects \
+                            else (alone, {})
         chunk.plans.append((doc, plan))
     return chunk
 
