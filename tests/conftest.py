@@ -41,7 +41,8 @@ def nlp_en():
 
 
 # Tiny real stanza models (tests/synthetic_stanza.py): trained once per session with
-# stanza's own training code, about 40 s on 2 cores for French and English together.
+# stanza's own training code; French and English together take about 27 s of CPU time
+# (more wall time on a busy machine).
 @pytest.fixture(scope="session")
 def stanza_resources(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
