@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.run import dask_executor, runner  # noqa: E402
+from pipeline.run import dask_executor, runner, shipping  # noqa: E402
 from pipeline.run.settings import Settings  # noqa: E402
 
 #: step -> [(driver thread CPU s, wall s, CPU s of child processes it waited for)]
@@ -53,7 +53,7 @@ def instrument() -> None:
     for name in ("scan", "make_plan", "_absorb", "write_corpus", "validate_outputs",
                  "write_report", "reconcile", "refresh_derived"):
         setattr(runner, name, timed(name, getattr(runner, name)))
-    dask_executor.pack = timed("pack", dask_executor.pack)
+    dask_executor.__dict__["pack"] = timed("pack", shipping.pack)  # the name it calls
 
 
 def main() -> int:

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.errors import ConfigError, DocumentError
 from pipeline.run.context import fingerprints, process_engines
@@ -51,7 +51,10 @@ from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 from pipeline.stages.table import TABLE
 
 if TYPE_CHECKING:
-    from distributed import Client, Future
+    from distributed import Future
+
+#: distributed's Client and LocalCluster are untyped: held as Any here (mypy --strict).
+DaskClient = Any
 
 #: Times the LocalCluster's scheduler reruns a chunk whose worker died before giving up.
 ALLOWED_FAILURES = 2
@@ -172,11 +175,11 @@ class DaskExecutor:
                         on_stage(stage.name, len(result.results))
                 yield result
 
-    def _stream(self, client: Client, chunks: Iterable[list[Task]], job: Job,
+    def _stream(self, client: DaskClient, chunks: Iterable[list[Task]], job: Job,
                 window: int) -> Iterator[ChunkResult]:
         mt_threads = None if self.address else 1  # local: one core per worker
         tables: Tables | None = None
-        pending: deque[tuple[Future, list[Task], float]] = deque()
+        pending: deque[tuple[Future[ChunkResult], list[Task], float]] = deque()
         for chunk in chunks:
             tables = tables or pack_tables(chunk[0].options)
             shipped = [pack(t) for t in chunk]
@@ -187,7 +190,8 @@ class DaskExecutor:
         while pending:
             yield self._collect(*pending.popleft())
 
-    def _collect(self, future: Future, chunk: list[Task], submitted: float) -> ChunkResult:
+    def _collect(self, future: Future[ChunkResult], chunk: list[Task],
+                 submitted: float) -> ChunkResult:
         """The chunk's result, or its documents failed (time limit, lost workers)."""
         from distributed.scheduler import KilledWorker
 
@@ -198,7 +202,7 @@ class DaskExecutor:
         except ConfigError:
             raise
         except TimeoutError:
-            future.cancel()
+            cast(Any, future).cancel()
             return failed_chunk(chunk, "chunk-timeout", f"the chunk was not back from its "
                                 f"Dask worker within {self.timeout:g} s (--chunk-timeout)")
         except KilledWorker as exc:
@@ -206,26 +210,28 @@ class DaskExecutor:
                                 f"died too often ({exc})")
 
     @contextmanager
-    def _client(self) -> Iterator[Client]:
+    def _client(self) -> Iterator[DaskClient]:
         try:
             import dask
-            from distributed import Client, LocalCluster
+            import distributed
         except ImportError as exc:
             raise ConfigError(INSTALL) from exc
         logging.getLogger("distributed").setLevel(self.log_level)
         if self.address:
-            with _connect(Client, self.address) as client:
+            with _connect(distributed.Client, self.address) as client:
                 yield client
             return
         with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-            cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
+            make_cluster: Any = distributed.LocalCluster
+            cluster = make_cluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
                                    silence_logs=self.log_level)
-        with cluster, Client(cluster, set_as_default=False) as client:
+        make_client: Any = distributed.Client
+        with cluster, make_client(cluster, set_as_default=False) as client:
             yield client
 
 
-def _refuse_unless_same_engines(client: Client, job: Job) -> None:
+def _refuse_unless_same_engines(client: DaskClient, job: Job) -> None:
     """Every worker present checks its engines before the first chunk (exit 2 if not)."""
     answers = client.run(engines_refusal, job.engines, job.settings, on_error="return")
     for address, answer in sorted(answers.items()):
@@ -237,7 +243,7 @@ def _refuse_unless_same_engines(client: Client, job: Job) -> None:
 
 
 @contextmanager
-def _connect(client_class: Any, address: str) -> Iterator[Client]:
+def _connect(client_class: Any, address: str) -> Iterator[DaskClient]:
     try:
         client = client_class(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
