@@ -29,6 +29,7 @@ from pipeline.commands.run import summary
 from pipeline.errors import ConfigError, PipelineError
 
 EXIT_DOC_FAILED = EXIT_FAILED
+EXIT_INTERRUPTED = 130  # Ctrl-C; SIGTERM ends with 143
 __all__ = ["EXIT_DOC_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "summary"]
 
 
@@ -85,9 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     verbose = bool(getattr(args, "verbose", False))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from pipeline.run.faults import INTERRUPTED, Interrupted, RunFault
+
     try:
         return command.handle(args)
-    except ConfigError as exc:
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback
+        print(f"\n{INTERRUPTED}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Interrupted as exc:  # SIGTERM during a run
+        print(INTERRUPTED, file=sys.stderr)
+        return exc.status
+    except (ConfigError, RunFault) as exc:  # RunFault: the run's environment, not a document
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except PipelineError as exc:

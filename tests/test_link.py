@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import pytest
+
 from pipeline.document import (
     ENTITY_TYPES,
     PARA_SEP,
@@ -228,3 +233,72 @@ def test_a_projected_mention_joins_its_french_mention_record() -> None:
     (rec,) = doc.records
     assert rec.method == "projection" and rec.forms == {"fr": ["barrage de Mossoul"],
                                                         "en": ["Mosul Dam"]}
+
+
+# ---------------------------------------------------------------- scaling (issue 16)
+
+
+def _long_document(lines: int, names: int) -> Document:
+    """``lines`` one-sentence paragraphs, each naming one of ``names`` people, with an
+    aligned English side naming the same person."""
+    rng = random.Random(16)
+    people = list(dict.fromkeys(
+        "".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+        .title() for _ in range(3 * names)))[:names]  # distinct made-up surnames
+    sides = []
+    for lang in ("fr", "en"):
+        side = Side(lang)
+        pos = 0
+        for i in range(lines):
+            name = people[(i * 7919) % names]
+            text = f"{name} parle."
+            sent = Sentence(f"d.{lang}.p{i}.s1", pos, pos + len(text), text,
+                            mentions=[Mention(pos, pos + len(name), "PER", name)],
+                            corresp=f"d.fr.p{i}.s1" if lang == "en" else None)
+            side.paragraphs.append(Paragraph(f"d.{lang}.p{i}", pos, sent.end,
+                                             sentences=[sent]))
+            pos = sent.end + 2
+        sides.append(side)
+    doc = Document(id="d", source=Source(path="d.txt", filename="d.txt", sha256="", size=0))
+    doc.original, doc.translation = sides
+    return doc
+
+
+def _count_work(doc: Document, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    counts = {"evidence": 0, "matchers": 0}
+    real_evidence = link._evidence
+
+    def evidence(*args: Any, **kwargs: Any) -> tuple[int, float]:
+        counts["evidence"] += 1
+        return real_evidence(*args, **kwargs)
+
+    class Matcher(link.SequenceMatcher):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            counts["matchers"] += 1
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(link, "_evidence", evidence)
+    monkeypatch.setattr(link, "SequenceMatcher", Matcher)
+    link.link(doc)
+    monkeypatch.undo()
+    return counts
+
+
+def test_link_work_grows_linearly_with_a_50000_line_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    small = _long_document(5_000, 500)
+    big = _long_document(50_000, 5_000)
+    small_work = _count_work(small, monkeypatch)
+    big_work = _count_work(big, monkeypatch)
+    mentions = 2 * 50_000
+    assert big_work["evidence"] <= mentions  # only the aligned sentence is scanned
+    # ten times the text, ten times the scans (whole-document scans made this quadratic)
+    assert big_work["evidence"] <= 10 * small_work["evidence"]
+    # spelling comparisons: a bounded number per name first seen, whatever the size
+    assert big_work["matchers"] <= link.FUZZY_CANDIDATES * 5_000
+    assert small_work["matchers"] <= link.FUZZY_CANDIDATES * 500
+    # and the answer is still right: one record per person (or two near-identical
+    # spellings taken as one), in both languages
+    assert 4_900 <= len(big.records) <= 5_000
+    assert all(set(r.forms) == {"fr", "en"} for r in big.records)

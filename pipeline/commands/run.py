@@ -97,6 +97,8 @@ def summary(report: RunReport, verbose: bool = False) -> str:
     lines = [f"documents: {len(docs)}  done: {n['ok']}  failed: {n['failed']}  "
              f"skipped (up to date): {n['skipped']}"
              + (f"  kept from earlier runs: {n['kept']}" if n["kept"] else "")]
+    for note in report.notes:
+        lines.append(f"  {note if note.startswith('warning:') else 'note: ' + note}")
     for skipped in report.skipped_inputs:
         lines.append(f"  skipped input {skipped['path']}: {skipped['reason']}")
     for inp in report.inputs:  # WARC files: their other records, counted and skipped

@@ -6,8 +6,11 @@ import contextlib
 import fcntl
 import os
 import re
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -30,11 +33,30 @@ def _umask() -> int:
     return mask
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the write is whole (main thread; they then unwind
+    the run as usual): a temporary file is never left between its creation and cleanup."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over the target."""
     path = Path(path)
     if path.is_symlink():
         raise PermissionError(f"refusing to write through a symbolic link: {path}")
+    with _signals_deferred():
+        _write_then_rename(path, data)
+
+
+def _write_then_rename(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes 0600 files; an archive is meant to be read: use the umask's default.
@@ -88,14 +110,21 @@ class OutputBusy(RuntimeError):
     """Another run holds the output folder's lock."""
 
 
+#: Lock file descriptors this process holds: a forked worker closes its copies, so the
+#: lock lives exactly as long as the run's main process.
+HELD_LOCK_FDS: set[int] = set()
+
+
 @contextlib.contextmanager
-def output_lock(folder: Path) -> Iterator[bool]:
+def output_lock(folder: Path, notes: list[str] | None = None) -> Iterator[bool]:
     """Hold an exclusive lock on ``folder/.lock`` for the length of a run.
 
     Two runs into one output folder would overwrite each other's files and cache
     entries; the second one is refused with :class:`OutputBusy`. The lock goes away with
-    the process (SIGKILL included). Yields False where the file system cannot lock
-    (the run goes on, unprotected).
+    the process (SIGKILL included). The file holds the holder's pid while it runs and is
+    emptied at the end, so a lock left by a run that died is taken over with a note
+    (appended to ``notes``). Yields False where the file system cannot lock (the run
+    goes on, unprotected).
     """
     path = Path(folder) / ".lock"
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -110,10 +139,58 @@ def output_lock(folder: Path) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             locked = True
         except BlockingIOError as exc:
-            raise OutputBusy(f"another run is writing to {folder}; wait for it to end "
-                             "or choose another output folder") from exc
+            holder = _read_holder(fd)
+            raise OutputBusy(f"another run{f' (pid {holder})' if holder else ''} is writing "
+                             f"to {folder}; wait for it to end or choose another output "
+                             "folder") from exc
         except OSError:
             locked = False  # e.g. a network file system without locks
-        yield locked
+        if locked:
+            _take(fd, notes)
+        try:
+            yield locked
+        finally:
+            if locked:
+                HELD_LOCK_FDS.discard(fd)
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
     finally:
         os.close(fd)
+
+
+def _read_holder(fd: int) -> str:
+    with contextlib.suppress(OSError, ValueError):
+        words = os.pread(fd, 64, 0).decode("ascii").split()
+        if len(words) == 2 and words[0] == "pid" and words[1].isdigit():
+            return words[1]
+    return ""
+
+
+def _take(fd: int, notes: list[str] | None) -> None:
+    """Record this process as the holder; note a previous holder that died holding it."""
+    before = _read_holder(fd)
+    if before and notes is not None:
+        notes.append(f"the previous run (pid {before}) ended without releasing its lock "
+                     "(killed?): lock taken over; its finished documents are kept")
+    HELD_LOCK_FDS.add(fd)
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
+
+
+def set_aside(path: Path, why: str, label: str = "unreadable") -> tuple[Path, str]:
+    """Rename a file out of the way as ``<name>.<label>-<UTC time>``; returns the new path
+    and a note saying so. A disposable file (a cache, the manifest) that cannot be read
+    is kept for inspection, never deleted; sqlite's ``-wal``/``-shm`` files go with it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.replace(companion, target.with_name(target.name + suffix))
+    return target, f"{path.name} was {label} ({why}): set aside as {target.name}"

@@ -110,6 +110,21 @@ class ProcessEngines:
             self._caches[path] = TranslationCache(path)
         return self._caches[path]
 
+    def forget_cache(self, path: Path, fresh: TranslationCache) -> None:
+        """Drop a cache held for ``path`` that is no longer the file there (an earlier
+        run's, since set aside as damaged): the next use opens the rebuilt one."""
+        held = self._caches.get(path)
+        if held is not None and held.inode != fresh.inode:
+            held.close()
+            del self._caches[path]
+
+    def cache_notes(self) -> list[str]:
+        """What the caches of this process had to do (a damaged file set aside), once."""
+        notes = [n for cache in self._caches.values() for n in cache.notes]
+        for cache in self._caches.values():
+            cache.notes.clear()
+        return notes
+
 
 @functools.cache
 def process_engines() -> ProcessEngines:

@@ -17,8 +17,14 @@ from pipeline.tei import codec as tei
 GOOD = ("ok", "skipped", "kept")
 
 
+def _listed(r: DocResult) -> bool:
+    """In the corpus: a good article, or one that failed by the pipeline's fault (an
+    internal error) and keeps the output an earlier run made (pipeline/run/faults.py)."""
+    return bool(r.output) and (r.status in GOOD or r.status == "failed")
+
+
 def good_outputs(ordered: list[DocResult]) -> list[Path]:
-    return sorted((Path(r.output) for r in ordered if r.status in GOOD and r.output),
+    return sorted((Path(r.output) for r in ordered if r.output and _listed(r)),
                   key=lambda p: p.name)
 
 
@@ -35,7 +41,7 @@ def write_corpus(ordered: list[DocResult], good: list[Path], corpus_path: Path,
     t0 = time.perf_counter()
     # In the corpus's order (the files' names), not the run's: the same tei/ gives the
     # same corpus whichever batch came last.
-    listed = sorted((r for r in ordered if r.status in GOOD and r.output),
+    listed = sorted((r for r in ordered if _listed(r)),
                     key=lambda r: Path(r.output or "").name)
     apps = [Application(**a) for r in listed for a in r.applications]
     tei.write_corpus(good, corpus_path, run=run, apps=apps)

@@ -24,12 +24,16 @@ same bytes as the serial and process-pool executors.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from pipeline.run.atomic import HELD_LOCK_FDS
 from pipeline.run.context import process_engines
+from pipeline.run.faults import RunFault, die_with_parent
 from pipeline.run.settings import Settings
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 from pipeline.stages.table import TABLE
@@ -56,12 +60,22 @@ class SerialExecutor:
             yield process_chunk(chunk, job, on_stage, engines)
 
 
-def _init_worker(mt_threads: int) -> None:
+def _init_worker(mt_threads: int, parent: int) -> None:
+    """A worker dies with the run's main process (SIGKILL included) and does not hold its
+    output lock: a killed run leaves no process behind, and the next run can start."""
+    die_with_parent(parent)
+    for fd in list(HELD_LOCK_FDS):
+        os.close(fd)
+        HELD_LOCK_FDS.discard(fd)
     process_engines().mt_threads = mt_threads
 
 
 class PoolExecutor:
-    """Worker processes on this machine, each with its own engines (one MT thread each)."""
+    """Worker processes on this machine, each with its own engines (one MT thread each).
+
+    On any way out but success (a run fault, Ctrl-C, SIGTERM) the workers are killed at
+    once; a worker that dies (the OOM killer) is a run fault.
+    """
 
     def __init__(self, jobs: int, in_flight_per_worker: int = 2) -> None:
         self.jobs = jobs
@@ -69,15 +83,37 @@ class PoolExecutor:
 
     def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
                    on_stage: OnStage | None = None) -> Iterator[ChunkResult]:
-        with ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
-                                 initargs=(1,)) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
+                                   initargs=(1, os.getpid()))
+        try:
             pending: deque[Future[ChunkResult]] = deque()
             for chunk in chunks:
                 pending.append(pool.submit(process_chunk, chunk, job))
                 if len(pending) >= self.window:
-                    yield _done(pending.popleft().result(), on_stage)
+                    yield _done(_result(pending.popleft()), on_stage)
             while pending:
-                yield _done(pending.popleft().result(), on_stage)
+                yield _done(_result(pending.popleft()), on_stage)
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
+
+
+def _result(future: Future[ChunkResult]) -> ChunkResult:
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise RunFault("a worker process died (killed, or out of memory?)",
+                       "If it happens again, run with -j 1 or a smaller --chunk-size") from exc
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.kill()
+    for proc in processes:
+        proc.join(5)
 
 
 def _done(result: ChunkResult, on_stage: OnStage | None) -> ChunkResult:

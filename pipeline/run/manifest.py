@@ -13,16 +13,29 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.run.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.run.faults import load_manifest
 from pipeline.run.report import DocResult
 
 
 class Manifest:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, notes: list[str] | None = None) -> None:
+        """Disposable: one that cannot be read or has the wrong shape is set aside with a
+        note (appended to ``notes``) and the run starts from an empty one."""
         self.path = path
-        self.data = _load_json(path)
+        self.data = load_manifest(path, notes if notes is not None else [])
         self.documents: dict[str, Any] = self.data.get("documents", {})
         self._saved_at = -float("inf")
         self._save_cost = 0.0
+        #: The entries as earlier runs left them (this run's results replace them).
+        self.previous: dict[str, Any] = dict(self.documents)
+
+    def mark_pending(self, ids: list[str]) -> None:
+        """Entries about to be rewritten: a stopped run may leave their TEI file newer than
+        their entry, which is then no hand edit (:func:`pipeline.run.faults.hand_edited`)."""
+        for doc_id in ids:
+            self.documents[doc_id] = {**self.entry(doc_id), "pending": True}
+        if ids:
+            self.save()
 
     def entry(self, doc_id: str) -> dict[str, Any]:
         found = self.documents.get(doc_id, {})
@@ -62,10 +75,3 @@ class Manifest:
         self._saved_at = time.monotonic()
         self._save_cost = self._saved_at - t0
 
-
-def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}

@@ -21,6 +21,7 @@ from pipeline.ingest import sidecar
 from pipeline.ingest.files import relative_paths, relative_to_root, scan
 from pipeline.ingest.units import Options, Unit, describe_inputs
 from pipeline.ingest.units import plan as plan_units
+from pipeline.run.faults import hand_edited, move_edited_aside
 from pipeline.run.folder import source_records
 from pipeline.run.manifest import Manifest
 from pipeline.run.report import DocResult
@@ -88,8 +89,13 @@ def ingest_options(settings: Settings) -> Options:
     return Options(settings.json_fields, tuple(str(t) for t in tables))
 
 
-def make_plan(settings: Settings, tei_dir: Path, manifest: Manifest, config: str) -> Plan:
-    """Every document, in order: to do, or skipped as up to date (ConfigError: none found)."""
+def make_plan(settings: Settings, tei_dir: Path, manifest: Manifest, config: str,
+              notes: list[str] | None = None) -> Plan:
+    """Every document, in order: to do, or skipped as up to date (ConfigError: none found).
+
+    A TEI file whose bytes differ from what the manifest recorded (edited by hand) is kept
+    aside as ``<name>.edited-<time>`` with a warning in ``notes``, then regenerated.
+    """
     found = scan(settings.inputs, settings.follow_symlinks)
     if not found.paths:
         raise ConfigError("no input files found")
@@ -114,7 +120,10 @@ def make_plan(settings: Settings, tei_dir: Path, manifest: Manifest, config: str
         dup = seen_hashes.setdefault(digest, unit.id) if digest and not unit.error else None
         item = WorkItem(unit.path, unit.id, str(out_path), dup if dup != unit.id else None,
                         unit, state, rels[Path(unit.path)])
-        skipped = _up_to_date(item, unit, manifest.entry(unit.id), config, settings.force)
+        entry = manifest.entry(unit.id)
+        if hand_edited(entry, sha256_file(out_path)):
+            move_edited_aside(out_path, notes if notes is not None else [])
+        skipped = _up_to_date(item, unit, entry, config, settings.force)
         if skipped is not None:
             plan.skipped[unit.id] = skipped
         else:

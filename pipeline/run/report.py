@@ -11,6 +11,7 @@ from typing import Any
 from pipeline import __version__
 from pipeline.errors import PipelineError
 from pipeline.run.atomic import atomic_write_bytes
+from pipeline.run.faults import environment_fault
 
 
 @dataclass
@@ -28,7 +29,14 @@ class DocResult:
     applications: list[dict[str, Any]] = field(default_factory=list)
 
     def fail(self, stage: str, exc: BaseException) -> None:
-        """This document failed at ``stage``: the pipeline's own code, else ``internal``."""
+        """This document failed at ``stage``: the pipeline's own code, else ``internal``.
+
+        A fault of the run's environment (disk full, unusable cache, missing engine) is
+        not the document's: it is raised as a :class:`RunFault` instead, and stops the run.
+        """
+        fault = environment_fault(exc, stage)
+        if fault is not None:
+            raise fault from exc
         code = exc.code if isinstance(exc, PipelineError) else "internal"
         message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
         self.status = "failed"
@@ -54,6 +62,9 @@ class RunReport:
     refreshed: list[str] = field(default_factory=list)  # "view", "exports"
     #: why an engine other than the preferred one was chosen (stanza incomplete -> spaCy)
     engine_notes: dict[str, str] = field(default_factory=dict)
+    #: What the run did about its own state: a lock taken over, a cache or manifest set
+    #: aside and rebuilt, a hand-edited TEI file kept aside.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[DocResult]:
@@ -88,6 +99,7 @@ def report_dict(report: RunReport, out: Path | None = None) -> dict[str, Any]:
         "removed": report.removed,
         "input_gone": report.gone,
         "refreshed": report.refreshed,
+        "run_notes": report.notes,
     }
 
 

@@ -10,6 +10,7 @@ rules and engines) are skipped without loading any model (pipeline/run/plan.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -29,6 +30,13 @@ from pipeline.run.atomic import (
 from pipeline.run.context import fingerprints, process_engines, run_info_for
 from pipeline.run.corpus import corpus_changed, good_outputs, remove_corpus, write_corpus
 from pipeline.run.execute import Executor, choose_executor
+from pipeline.run.faults import (
+    RunFault,
+    Streak,
+    environment_fault,
+    keep_earlier,
+    terminate_as_interrupt,
+)
 from pipeline.run.folder import reconcile, refresh_derived
 from pipeline.run.manifest import Manifest
 from pipeline.run.plan import Plan, config_fingerprint, ingest_options, make_plan, sha256_file
@@ -69,15 +77,26 @@ def run(settings: Settings, executor: Executor | None = None) -> RunReport:
                           + (f" (skipped {skipped})" if skipped else ""))
     ingest_options(settings).check()  # a bad sidecar table or --json-fields: before any write
     out = safe_output_dir(settings.output)
+    notes: list[str] = []
     try:
-        with output_lock(out) as locked:
+        with output_lock(out, notes) as locked, terminate_as_interrupt():
             if locked:
                 sweep_temp_files(out)
                 if settings.cache_dir is not None:
                     sweep_temp_files(settings.cache_dir)
-            return _run(settings, executor)
+            try:
+                return _run(settings, executor, notes)
+            except BaseException:  # a run fault or a signal: no temporary file stays
+                if locked:
+                    sweep_temp_files(out)
+                raise
     except OutputBusy as exc:
         raise ConfigError(str(exc)) from exc
+    except OSError as exc:  # writing the manifest, the corpus, the report...
+        fault = environment_fault(exc, "run") if exc.errno is not None else None
+        if fault is None:
+            raise
+        raise fault from exc
 
 
 def _chunks(plan: Plan, size: int) -> Iterator[list[Task]]:
@@ -85,19 +104,23 @@ def _chunks(plan: Plan, size: int) -> Iterator[list[Task]]:
         yield [make_task(item, plan.options) for item in plan.todo[i : i + size]]
 
 
-def _run(settings: Settings, executor: Executor | None) -> RunReport:
+def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> RunReport:
     started = time.perf_counter()
     out = safe_output_dir(settings.output)
     tei_dir = safe_output_dir(out / "tei")
     specs = process_engines().resolve(settings)
     config = config_fingerprint(settings, specs)
-    manifest = Manifest(settings.cache_root / "manifest.json")
-    plan = make_plan(settings, tei_dir, manifest, config)
+    manifest = Manifest(settings.cache_root / "manifest.json", notes)
+    if "mt" in specs:
+        notes.extend(_check_cache(settings.cache_root / "mt.sqlite"))
+    plan = make_plan(settings, tei_dir, manifest, config, notes)
+    manifest.mark_pending([item.id for item in plan.todo])
     results: dict[str, DocResult] = dict(plan.skipped)
     stage_seconds: dict[str, float] = {}
     job = Job(settings, fingerprints(specs))
     executor = executor or choose_executor(decide_jobs(settings, len(plan.todo)), settings)
     load_seconds = _execute(executor, job, plan, manifest, config, results, stage_seconds)
+    notes.extend(process_engines().cache_notes())
     ordered = [results[u.id] for u in plan.units]
     _remove_stale(ordered, out, tei_dir)
     # Runs accumulate: the articles of earlier runs stay (--prune drops those whose input
@@ -117,7 +140,7 @@ def _run(settings: Settings, executor: Executor | None) -> RunReport:
         wall_seconds=round(time.perf_counter() - started, 3),
         skipped_inputs=plan.skipped_inputs,
         inputs=plan.inputs,
-        removed=folder.removed, gone=folder.gone, refreshed=refreshed,
+        removed=folder.removed, gone=folder.gone, refreshed=refreshed, notes=notes,
     )
     write_report(report, out)
     return report
@@ -130,28 +153,43 @@ def _execute(executor: Executor, job: Job, plan: Plan, manifest: Manifest, confi
     load_seconds: dict[str, float] = {}
     progress = stage_progress([s.name for s in TABLE], len(plan.todo),
                               quiet=settings.verbosity < 0)
+    streak = Streak()  # many documents in a row failing alike: the run's fault
+    chunks = executor.map_chunks(_chunks(plan, settings.chunk_size), job, progress.update)
     try:
-        for chunk in executor.map_chunks(_chunks(plan, settings.chunk_size), job,
-                                         progress.update):
-            _absorb(chunk, plan, manifest, config, results, stage_seconds)
-            for name, secs in chunk.load_seconds.items():
-                load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
+        with contextlib.closing(chunks):  # stops the workers at once on any way out
+            for chunk in chunks:
+                _absorb(chunk, plan, manifest, config, results, stage_seconds, streak)
+                for name, secs in chunk.load_seconds.items():
+                    load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
     finally:
         progress.close()
+    if 2 <= len(plan.todo) == streak.count:  # a small run whose every document failed alike
+        raise streak.fault()
     return load_seconds
 
 
 def _absorb(chunk: ChunkResult, plan: Plan, manifest: Manifest, config: str,
-            results: dict[str, DocResult], stage_seconds: dict[str, float]) -> None:
-    """Write the chunk's files (atomic), record its results, save the manifest."""
+            results: dict[str, DocResult], stage_seconds: dict[str, float],
+            streak: Streak) -> None:
+    """Write the chunk's files (atomic), record its results, save the manifest.
+
+    A document failing with an internal error keeps its earlier output; a streak of them
+    stops the run once the manifest is saved (nothing removed).
+    """
+    fault: RunFault | None = None
     for r in chunk.results:
         data = chunk.tei.get(r.id)
         if r.status == "ok" and data is not None:
             _write_output(r, plan.tei_dir / f"{r.id}.xml", data, chunk.raw.get(r.id))
+        fault = fault or streak.add(r.status, r.error)
+        keep_earlier(r, manifest.previous.get(r.id, {}), plan.tei_dir)
         results[r.id] = r
         for k, v in r.timings.items():
             stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
         manifest.record(r, config, plan.states[r.id], plan.sources.get(r.id))
+    if fault is not None:
+        manifest.save()  # what this run finished is recorded before it stops
+        raise fault
     manifest.save_if_due()
 
 
@@ -165,7 +203,7 @@ def _write_output(result: DocResult, path: Path, data: bytes,
             safe_output_dir(base / RAW_DIR)
             atomic_write_bytes(base / raw_path(result.id, raw[1]), raw[0])
         atomic_write_bytes(path, data)
-    except OSError as exc:  # as when the tei stage wrote the file: this document's fault
+    except OSError as exc:  # disk full, read-only...: raised as the run's fault by fail()
         result.fail("tei", exc)
         return
     finally:
@@ -176,14 +214,27 @@ def _write_output(result: DocResult, path: Path, data: bytes,
 
 
 def _remove_stale(ordered: list[DocResult], out: Path, tei_dir: Path) -> None:
-    """A document that fails now leaves no output of an earlier run behind."""
+    """A document that fails now by its own content leaves no output of an earlier run
+    behind (one failing by the pipeline's fault keeps it: its ``output`` is set)."""
     for r in ordered:
         stale = tei_dir / f"{r.id}.xml"
-        if r.status == "failed" and stale.is_file() and not stale.is_symlink():
+        if r.status == "failed" and not r.output and stale.is_file() \
+                and not stale.is_symlink():
             stale.unlink()
             remove_raw(out, r.id)
             if r.error:
                 r.error["message"] += f" (its earlier output tei/{stale.name} was removed)"
+
+
+def _check_cache(path: Path) -> list[str]:
+    """Open the translation cache once before any work: a damaged one is set aside here,
+    in the main process, before workers share it."""
+    from pipeline.stages.translate import TranslationCache
+
+    cache = TranslationCache(path)
+    cache.close()
+    process_engines().forget_cache(path, cache)
+    return cache.notes
 
 
 def _archive(settings: Settings, plan: Plan, ordered: list[DocResult], out: Path,

@@ -72,7 +72,7 @@ from pipeline.document import (
     Removed,
 )
 from pipeline.errors import CODES, ConfigError, DocumentError
-from pipeline.stages.langid import UNDETERMINED, detect_language
+from pipeline.stages.langid import UNDETERMINED, detect_language, majority_language
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "data" / "boilerplate.toml"
 
@@ -661,8 +661,9 @@ def _cut_duplicates(page: _Page) -> None:
 def _mark_languages(page: _Page) -> tuple[str, float]:
     """The article's language; kept lines in another language are marked, not cut."""
     st = page.st
-    body = "\n".join(ln.text for ln in page.live())
-    lang, conf = detect_language(body)
+    # The language of most of the text (line by line, by length): one English paragraph
+    # does not outweigh a French article by its many "the".
+    lang, conf = majority_language([ln.text for ln in page.live()])
     article_lang = lang if lang != UNDETERMINED else "fr"
     for ln in page.live():
         if ln.words >= st.foreign_min_words:

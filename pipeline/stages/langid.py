@@ -253,3 +253,22 @@ IDENTIFIERS: dict[str, Callable[[str], tuple[str, float]]] = {
     "shipped: py3langid, und below 3 words": detect_language,
     "lingua 2.1.1": detect_lingua,
 }
+
+
+def majority_language(texts: list[str], min_confidence: float = 0.5) -> tuple[str, float]:
+    """The language most of an article's text is in: each text (a line, a paragraph)
+    confidently identified counts its length for its language; the confidence is that
+    language's share. One paragraph in English does not outweigh a longer French one,
+    whatever its words. Falls back to :func:`detect_language` on the whole when no text
+    is confident.
+    """
+    weights: dict[str, int] = {}
+    for text in texts:
+        lang, confidence = detect_language(text)
+        if lang != UNDETERMINED and confidence >= min_confidence:
+            weights[lang] = weights.get(lang, 0) + len(text)
+    if not weights:
+        return detect_language("\n".join(texts))
+    order = {lang: n for n, lang in enumerate(LIBRARY_LANGS)}
+    lang = max(weights, key=lambda k: (weights[k], -order.get(k, len(order))))
+    return lang, round(weights[lang] / sum(weights.values()), 4)

@@ -20,6 +20,11 @@ document; ``overlap`` only in the aligned sentence. A mention with no evidence s
 an English-only record: no record is tied on position alone. Records keep their
 forms per language and the methods that tied the languages together.
 
+Work is linear in the document's size: searches over the whole document go through an
+index of the records (alias group, normalised forms, surnames, and for near-identical
+spellings a block of forms with the same number of words and first letter, at most
+:data:`FUZZY_CANDIDATES` of them); only the aligned sentence's few records are scanned.
+
 One entity, one type: each record takes the alias table's type, else the type most
 of its original-language mentions carry, and every mention of it takes that label
 (the backend's own label stays in ``Mention.source_label``).
@@ -67,6 +72,9 @@ STRONG = METHODS.index("overlap")  # ranks below this are strong evidence
 #: A record's methods, as its TEI note lists them: ``projection`` (an English mention
 #: projected from a French one by the translate stage) before the evidence methods.
 RECORD_METHODS = (PROJECTION, *METHODS)
+#: Most forms one mention is compared with for near-identical spellings, whatever the
+#: document's size (the comparisons are what made long documents quadratic).
+FUZZY_CANDIDATES = 64
 
 
 def normalise(form: str) -> str:
@@ -136,13 +144,90 @@ class _Rec:
         return {transliterate(w) for k in keys for w in _words(k)}
 
 
+class _Index:
+    """The records of a document, findable by each kind of strong evidence."""
+
+    def __init__(self) -> None:
+        self.recs: list[_Rec] = []
+        self.order: dict[int, int] = {}  # id(rec) -> creation rank (ties go to the first)
+        self.by_group: dict[int, list[_Rec]] = {}
+        self.by_key: dict[str, list[_Rec]] = {}
+        self.by_last: dict[str, list[_Rec]] = {}  # last word of a multi-word form
+        self.by_shape: dict[tuple[int, str], list[tuple[_Rec, str]]] = {}
+
+    def new(self, m: Mention) -> _Rec:
+        rec = _new(self.recs, m)
+        self.order[id(rec)] = len(self.recs) - 1
+        if rec.group is not None:
+            self.by_group.setdefault(rec.group, []).append(rec)
+        return rec
+
+    def add(self, rec: _Rec, lang: str, m: Mention) -> None:
+        key = normalise(m.text)
+        if key and key not in rec.keys:
+            self.by_key.setdefault(key, []).append(rec)
+            words = key.split()
+            if len(words) > 1:
+                self.by_last.setdefault(words[-1], []).append(rec)
+            tkey = transliterate(key)
+            self.by_shape.setdefault((len(words), tkey[:1]), []).append((rec, tkey))
+        rec.add(lang, m)
+
+    def first(self, recs: list[_Rec]) -> _Rec | None:
+        return min(recs, key=lambda r: self.order[id(r)]) if recs else None
+
+    def best(self, m: Mention, *, cross: bool) -> tuple[_Rec | None, int]:
+        """What :func:`_best` finds over every record (overlap aside), through the index."""
+        key = normalise(m.text)
+        if not key:
+            return None, len(METHODS)
+        alias = alias_index().get(key)
+        found = self.first(self.by_group.get(alias[0], [])) if alias else None
+        if found:
+            return found, 0
+        found = self.first(self.by_key.get(key, []))
+        if found:
+            return found, 1
+        words = key.split()
+        surname = [r for r in self.by_last.get(key, []) if r.type == "PER"] \
+            if len(words) == 1 and len(key) > 2 and (m.label == "PER" or cross) else []
+        if m.label == "PER" and len(words) > 1 and len(words[-1]) > 2:
+            surname += [r for r in self.by_key.get(words[-1], []) if r.type == "PER"]
+        found = self.first(surname)
+        if found:
+            return found, 2
+        return self._fuzzy(m, key, cross)
+
+    def _fuzzy(self, m: Mention, key: str, cross: bool) -> tuple[_Rec | None, int]:
+        tkey = transliterate(key)
+        scores: dict[int, float] = {}
+        shape = self.by_shape.get((len(key.split()), tkey[:1]), [])
+        for rec, other in shape[:FUZZY_CANDIDATES]:
+            if rec.type == m.label or cross:
+                matcher = SequenceMatcher(None, tkey, other)
+                # Upper bounds first (lengths, then letters): the same answer, less work.
+                if matcher.real_quick_ratio() >= FUZZY and matcher.quick_ratio() >= FUZZY:
+                    ratio = matcher.ratio()
+                    scores[id(rec)] = max(scores.get(id(rec), 0.0), ratio)
+        best: tuple[float, int] = (0.0, 0)
+        found: _Rec | None = None
+        for rec, _ in shape[:FUZZY_CANDIDATES]:
+            score = scores.get(id(rec), 0.0)
+            if score >= FUZZY and (rec.type == m.label or score >= 0.95):
+                rank = (score, -self.order[id(rec)])
+                if found is None or rank > best:
+                    best, found = rank, rec
+        return (found, 3) if found else (None, len(METHODS))
+
+
 def link(doc: Document) -> None:
     """Fill doc.records and set Mention.ref (and the record's type) on every name mention."""
-    recs: list[_Rec] = []
+    index = _Index()
+    recs = index.recs
     src_lang = doc.original.lang
     for m in _names(doc.original.sentences()):
-        rec = _best(recs, m, cross=False)[0] or _new(recs, m)
-        rec.add(src_lang, m)
+        rec = index.best(m, cross=False)[0] or index.new(m)
+        index.add(rec, src_lang, m)
     if doc.translation:
         tgt_lang = doc.translation.lang
         owner = {id(m): r for r in recs for _, m in r.mentions}
@@ -155,20 +240,20 @@ def link(doc: Document) -> None:
                 origin = owner.get(id(m.origin)) if m.method == PROJECTION and m.origin else None
                 if origin is not None:  # projected from a French mention: by construction
                     origin.methods.add(PROJECTION)
-                    origin.add(tgt_lang, m)
+                    index.add(origin, tgt_lang, m)
                     continue
                 # Strong evidence in the aligned sentence, then in the whole document;
                 # word overlap only within the aligned sentence.
                 rec, rank = _best(aligned, m, cross=True, overlap=True)
                 if rec is None or rank == STRONG:
-                    rec2, rank2 = _best(recs, m, cross=True)
+                    rec2, rank2 = index.best(m, cross=True)
                     if rec2 is not None:
                         rec, rank = rec2, rank2
                 if rec is None:
-                    rec = _new(recs, m)
+                    rec = index.new(m)
                 elif src_lang in rec.forms:
                     rec.methods.add(METHODS[rank])
-                rec.add(tgt_lang, m)
+                index.add(rec, tgt_lang, m)
     doc.records = []
     for n, rec in enumerate(recs, 1):
         rid = f"{doc.id}.ent{n}"

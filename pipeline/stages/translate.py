@@ -15,12 +15,16 @@ document's note says how many.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.document import (
     FOREIGN,
@@ -33,8 +37,12 @@ from pipeline.document import (
     Side,
 )
 from pipeline.engines.base import Translator
+from pipeline.run.atomic import set_aside
 from pipeline.stages import entities, unknown
 from pipeline.stages.langid import detect_language
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 TARGET = "en"
 #: Sentences shorter than this (in words) are trusted to be in the article's language:
@@ -46,20 +54,71 @@ OTHER_PIVOT = "mt-other-pivot"
 
 
 class TranslationCache:
-    """sqlite cache: (engine fingerprint, source text) -> translation."""
+    """sqlite cache: (engine fingerprint, source text) -> translation.
+
+    Disposable: a file that is not a database, or whose pages are damaged, is set aside
+    (``mt.sqlite.unreadable-<time>``, with a note in :attr:`notes`) and rebuilt, and the
+    read or write is tried again once. Errors that are the machine's (disk full,
+    read-only, locked) are raised: the runner makes them a run fault.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        if path is None:
-            self.db = sqlite3.connect(":memory:", check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS mt (key TEXT PRIMARY KEY, target TEXT)")
+        self.notes: list[str] = []
+        self._ino = 0
         self.hits = 0
         self.misses = 0
+        if path is None:
+            self.db = sqlite3.connect(":memory:", check_same_thread=False)
+            self._schema()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._connect()
+            self.db.execute("SELECT key, target FROM mt LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._reset(exc)
+
+    @property
+    def inode(self) -> int:
+        """The file's inode when opened (0 in memory): tells a set-aside file from its
+        replacement."""
+        return self._ino
+
+    def _connect(self) -> None:
+        assert self.path is not None
+        self.db = sqlite3.connect(str(self.path), timeout=60, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self._schema()
+        self._ino = os.stat(self.path).st_ino
+
+    def _schema(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS mt (key TEXT PRIMARY KEY, target TEXT)")
+
+    def _reset(self, exc: sqlite3.DatabaseError) -> None:
+        """Set a damaged file aside (unless another process already did) and start anew."""
+        if self.path is None or not _damaged(exc):
+            raise exc
+        with contextlib.suppress(sqlite3.Error, AttributeError):
+            self.db.close()
+        try:
+            same = os.stat(self.path).st_ino == self._ino or not self._ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            _, note = set_aside(self.path, f"{type(exc).__name__}: {exc}")
+            note += "; translations are computed again"
+            self.notes.append(note)
+            log.warning(note)
+        self._connect()
+
+    def _retry(self, action: Callable[[], _T]) -> _T:
+        try:
+            return action()
+        except sqlite3.DatabaseError as exc:
+            self._reset(exc)
+            return action()
 
     @staticmethod
     def key(fingerprint: str, text: str) -> str:
@@ -67,26 +126,40 @@ class TranslationCache:
 
     def get_many(self, fingerprint: str, texts: list[str]) -> dict[str, str]:
         keys = {self.key(fingerprint, t): t for t in texts}
-        found: dict[str, str] = {}
         items = list(keys)
-        with self._lock:
+
+        def read() -> dict[str, str]:
+            found: dict[str, str] = {}
             for i in range(0, len(items), 500):
                 chunk = items[i : i + 500]
                 marks = ",".join("?" * len(chunk))
-                for k, v in self.db.execute(f"SELECT key, target FROM mt WHERE key IN ({marks})",
-                                            chunk):
+                for k, v in self.db.execute(
+                        f"SELECT key, target FROM mt WHERE key IN ({marks})", chunk):
                     found[keys[k]] = v
-        return found
+            return found
+
+        with self._lock:
+            return self._retry(read)
 
     def put_many(self, fingerprint: str, pairs: dict[str, str]) -> None:
-        with self._lock, self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO mt VALUES (?, ?)",
-                [(self.key(fingerprint, s), t) for s, t in pairs.items()],
-            )
+        rows = [(self.key(fingerprint, s), t) for s, t in pairs.items()]
+
+        def write() -> None:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO mt VALUES (?, ?)", rows)
+
+        with self._lock:
+            self._retry(write)
 
     def close(self) -> None:
         self.db.close()
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Whether the file itself is bad (set it aside), not the disk or a lock (raise)."""
+    text = str(exc).lower()
+    return any(w in text for w in ("not a database", "malformed", "corrupt", "no such table",
+                                   "file is encrypted"))
 
 
 def carry_reason(sentence: Sentence, source_lang: str) -> str | None:
