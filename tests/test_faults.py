@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from pipeline.cli import main
+from pipeline.engines import apertium
 from pipeline.run import runner
 from pipeline.run.atomic import is_temp_name
 from pipeline.run.faults import STREAK, RunFault
@@ -210,6 +211,33 @@ def test_a_manifest_of_the_wrong_shape_is_set_aside_and_rebuilt(
     kept = sorted(p.name for p in (out / ".cache").iterdir() if ".unreadable-" in p.name)
     assert len(kept) >= 1
     assert json.loads(manifest.read_text(encoding="utf-8"))["documents"]
+
+
+@pytest.mark.skipif(not apertium.is_available(), reason="Apertium fr->es->en is not installed")
+def test_a_corrupted_translation_cache_costs_nothing_but_time(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The issue's first case: random bytes in mt.sqlite, then run --force."""
+    for f in sorted(corpus.iterdir())[2:]:
+        f.unlink()
+    out = tmp_path / "out"
+    args = ["run", str(corpus), "-o", str(out), "--stages", "clean,analyse,translate,tei,corpus"]
+    assert main([*args, "-q"]) == 0
+    before = _archive(out)
+    cache = out / ".cache" / "mt.sqlite"
+    for held in runner._CACHES.values():  # as a new process would: nothing holds the file
+        held.close()
+    runner._CACHES.clear()
+    for companion in (".cache/mt.sqlite-wal", ".cache/mt.sqlite-shm"):
+        (out / companion).unlink(missing_ok=True)
+    cache.write_bytes(os.urandom(64 * 1024))
+    capsys.readouterr()
+    assert main([*args, "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "mt.sqlite was unreadable" in err and "set aside as mt.sqlite.unreadable-" in err
+    assert _archive(out) == before
+    assert main([*args, "-q", "--force"]) == 0  # the rebuilt cache serves the next run
+    assert _archive(out) == before
 
 
 def _cache_with_rows(path: Path, n: int = 3000) -> None:

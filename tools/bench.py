@@ -544,6 +544,12 @@ def report(results: dict[str, Any]) -> str:
                 f"nlp.pipe {ae['bare_s']:.2f} s on {ae['items']:,} sentences "
                 f"({ae['stage_inproc_s'] / ae['bare_s']:.2f}x).", ""]
         out += _stanza_table(n, b.get("stanza"), checks)
+    long = results.get("long_link")
+    if long:
+        out += ["## One long document", "",
+                f"Link stage on one synthetic document of {long['lines']:,} one-sentence "
+                f"paragraphs in both languages naming {long['names']:,} people: "
+                f"{long['seconds']:.2f} s, {long['records']:,} records.", ""]
     out += ["## Targets", "", table(["target", "measured", "met"], checks), ""]
     return "\n".join(out)
 
@@ -565,6 +571,48 @@ def _stanza_table(n: int, st: dict[str, Any] | None, checks: list[list[Any]]) ->
             "tests' tiny models the engine's time is small and fixed costs weigh more.", "",
             table(["load s", "paragraphs", "words", "stage words/s", "direct words/s",
                    "stage/direct"], [row]), ""]
+
+
+def long_document(lines: int, names: int, seed: int = 16) -> Any:
+    """One document of ``lines`` one-sentence paragraphs, each naming one of ``names``
+    made-up people, with an aligned English side naming the same person: the shape of a
+    scrape of 50,000 short lines after analysis, without the models."""
+    import random
+
+    from pipeline.document import Document, Mention, Paragraph, Sentence, Side, Source
+
+    rng = random.Random(seed)
+    people = list(dict.fromkeys(
+        "".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4)).title()
+        for _ in range(3 * names)))[:names]
+    sides = []
+    for lang in ("fr", "en"):
+        side = Side(lang)
+        pos = 0
+        for i in range(lines):
+            name = people[(i * 7919) % names]
+            text = f"{name} parle."
+            sent = Sentence(f"d.{lang}.p{i}.s1", pos, pos + len(text), text,
+                            mentions=[Mention(pos, pos + len(name), "PER", name)],
+                            corresp=f"d.fr.p{i}.s1" if lang == "en" else None)
+            side.paragraphs.append(Paragraph(f"d.{lang}.p{i}", pos, sent.end,
+                                             sentences=[sent]))
+            pos = sent.end + 2
+        sides.append(side)
+    doc = Document(id="d", source=Source(path="d.txt", filename="d.txt", sha256="", size=0))
+    doc.original, doc.translation = sides
+    return doc
+
+
+def bench_long_link(lines: int) -> dict[str, Any]:
+    """The link stage on one long document (it was quadratic: issue 16)."""
+    from pipeline.stages import link
+
+    doc = long_document(lines, max(1, lines // 10))
+    t0 = time.perf_counter()
+    link.link(doc)
+    return {"lines": lines, "names": max(1, lines // 10), "records": len(doc.records),
+            "seconds": round(time.perf_counter() - t0, 2)}
 
 
 def log(msg: str) -> None:
@@ -598,9 +646,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=None, help="corpora and outputs (default tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the outputs in --work")
     ap.add_argument("-o", "--out", type=Path, default=ROOT / "output" / "bench")
+    ap.add_argument("--long-lines", type=int, default=50_000,
+                    help="lines of the one long document the link stage is timed on")
     args = ap.parse_args(argv)
     if args.quick:
-        args.sizes, args.words, args.jobs = "12", 60, "1"
+        args.sizes, args.words, args.jobs, args.long_lines = "12", 60, "1", 5_000
     args.jobs = {int(j) for j in args.jobs.split(",")}
     args.executors = set(args.executors.split(","))
     if "dask" in args.executors and importlib.util.find_spec("distributed") is None:
@@ -619,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    results["long_link"] = bench_long_link(args.long_lines)
     results["machine"]["loadavg_end"] = os.getloadavg()
     text = report(results)
     print(text)
