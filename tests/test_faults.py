@@ -379,6 +379,12 @@ def test_killing_the_main_process_of_a_multi_worker_run_ends_its_workers(
     assert "ended without releasing its lock" in rerun.stderr
     assert [p for p in out.rglob("*") if is_temp_name(p.name)] == []
     _includes_resolve(out)
+    reference = tmp_path / "reference"  # the same inputs, never interrupted
+    subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", str(inp), "-o", str(reference), "-q",
+         "--stages", CHEAP], env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH}, timeout=120,
+        check=True)
+    assert _archive(out) == _archive(reference)
 
 
 @pytest.mark.parametrize(("sig", "status", "jobs"), [(signal.SIGINT, 130, "2"),
