@@ -80,6 +80,7 @@ class Code(StrEnum):
     DOCUMENT_ERROR = "document-error"
     CONFIG_ERROR = "config-error"
     MODEL_INSTALL = "model-install"
+    RUN_FAULT = "run-fault"  # pipeline.run.faults.RunFault: the environment's, exit 2
     USAGE = "usage"  # pipeline.commands.base.UsageError
     ARCHIVE = "archive"  # pipeline.archive.payload.ArchiveError
     # --executor dask (pipeline/run/dask_executor.py)

@@ -25,11 +25,11 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.engines import apertium
-from pipeline.run import runner
+from pipeline.run import runner, worker
 from pipeline.run.atomic import is_temp_name
-from pipeline.run.faults import STREAK, RunFault
+from pipeline.run.context import process_engines
+from pipeline.run.faults import STREAK, RunFault, environment_fault
 from pipeline.stages.translate import TranslationCache
-from pipeline.tei import codec
 
 EPOCH = "1700000000"
 CHEAP = "clean,tei,corpus"
@@ -76,10 +76,10 @@ def test_a_full_disk_stops_the_run_and_removes_nothing(
     before = _archive(out)
     capsys.readouterr()
 
-    def full(*args: Any, **kwargs: Any) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(out / "tei" / "x.xml"))
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(codec, "write_tei", full)
+    monkeypatch.setattr(runner, "atomic_write_bytes", full)
     assert _run(corpus, out, "--force") == 2
     err = capsys.readouterr().err
     assert "run stopped" in err and "the disk is full" in err and "Free disk space" in err
@@ -176,14 +176,14 @@ def test_a_dead_worker_is_a_run_fault(
     out = tmp_path / "out"
     assert _run(corpus, out) == 0
     before = _archive(out)
-    real = runner.process_chunk
+    real = worker._ingest
 
-    def dies(items: list[runner.WorkItem], *args: Any, **kwargs: Any) -> Any:
-        if items[0].id.endswith("e86200d8e4ff1953"):
+    def dies(task: Any, *args: Any, **kwargs: Any) -> Any:
+        if task.id.endswith("e86200d8e4ff1953"):
             os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
-        return real(items, *args, **kwargs)
+        return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "process_chunk", dies)
+    monkeypatch.setattr(worker, "_ingest", dies)  # the forked workers inherit it
     with pytest.raises(RunFault, match="a worker process died"):
         runner.run(runner.Settings([str(corpus)], out, stages=tuple(CHEAP.split(",")),
                                    force=True, jobs=2, chunk_size=1, verbosity=-1))
@@ -225,9 +225,10 @@ def test_a_corrupted_translation_cache_costs_nothing_but_time(
     assert main([*args, "-q"]) == 0
     before = _archive(out)
     cache = out / ".cache" / "mt.sqlite"
-    for held in runner._CACHES.values():  # as a new process would: nothing holds the file
+    engines = process_engines()
+    for held in engines._caches.values():  # as a new process would: nothing holds the file
         held.close()
-    runner._CACHES.clear()
+    engines._caches.clear()
     for companion in (".cache/mt.sqlite-wal", ".cache/mt.sqlite-shm"):
         (out / companion).unlink(missing_ok=True)
     cache.write_bytes(os.urandom(64 * 1024))
@@ -277,7 +278,7 @@ def test_a_cache_error_of_the_machine_is_raised_not_swallowed(tmp_path: Path) ->
 
     with pytest.raises(sqlite3.OperationalError):
         cache._retry(full)
-    fault = runner.environment_fault(exc, "translate")
+    fault = environment_fault(exc, "translate")
     assert fault is not None and "cannot be used" in str(fault)
 
 
