@@ -75,7 +75,8 @@ archive: setup
 	$(PY) -m pipeline verify $(BAG)
 
 # Benchmark: printed tables (also $(OUT)/bench/results.md and results.json), not timed tests.
-# Default: 100 and 1,000 articles of ~280 words (~20 min on 2 cores). Other sizes:
+# Default: 100 and 1,000 articles of ~280 words (~25 min on 2 cores): local 1 and 2 workers
+# and a Dask LocalCluster of 2 workers side by side (--executors local: no Dask). Other sizes:
 #   make bench BENCH_ARGS="--sizes 100,1000,5000"   (--quick: a 12-article smoke run)
 bench: setup
 	$(PY) tools/bench.py -o $(OUT)/bench $(BENCH_ARGS)
