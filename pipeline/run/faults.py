@@ -25,10 +25,13 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.run.atomic import set_aside
+
+if TYPE_CHECKING:  # report.py imports this module
+    from pipeline.run.report import DocResult
 
 #: This many documents in a row failing with the same internal error is the run's fault
 #: (an engine broken for every input), not theirs.
@@ -237,12 +240,11 @@ def move_edited_aside(path: Path, notes: list[str]) -> None:
                  f"hand?): kept as tei/{target.name}, and regenerated")
 
 
-def keep_earlier(result: Any, entry: dict[str, Any], tei_dir: Path) -> None:
+def keep_earlier(result: DocResult, entry: dict[str, Any], tei_dir: Path) -> None:
     """A document failing with an internal error (the pipeline's fault, not its content's)
     keeps the output an earlier run made, and stays in the corpus with it.
 
-    ``result`` is a :class:`pipeline.run.report.DocResult`; ``entry`` its manifest entry as
-    earlier runs left it.
+    ``entry`` is the document's manifest entry as earlier runs left it.
     """
     if result.status != "failed" or not result.error or result.error.get("code") != "internal":
         return

@@ -10,7 +10,6 @@ rules and engines) are skipped without loading any model (pipeline/run/plan.py).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -156,12 +155,14 @@ def _execute(executor: Executor, job: Job, plan: Plan, manifest: Manifest, confi
     streak = Streak()  # many documents in a row failing alike: the run's fault
     chunks = executor.map_chunks(_chunks(plan, settings.chunk_size), job, progress.update)
     try:
-        with contextlib.closing(chunks):  # stops the workers at once on any way out
-            for chunk in chunks:
-                _absorb(chunk, plan, manifest, config, results, stage_seconds, streak)
-                for name, secs in chunk.load_seconds.items():
-                    load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
+        for chunk in chunks:
+            _absorb(chunk, plan, manifest, config, results, stage_seconds, streak)
+            for name, secs in chunk.load_seconds.items():
+                load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
     finally:
+        close = getattr(chunks, "close", None)  # a generator: stops its workers at once
+        if close is not None:
+            close()
         progress.close()
     if 2 <= len(plan.todo) == streak.count:  # a small run whose every document failed alike
         raise streak.fault()

@@ -226,8 +226,8 @@ def link(doc: Document) -> None:
     recs = index.recs
     src_lang = doc.original.lang
     for m in _names(doc.original.sentences()):
-        rec = index.best(m, cross=False)[0] or index.new(m)
-        index.add(rec, src_lang, m)
+        record = index.best(m, cross=False)[0] or index.new(m)
+        index.add(record, src_lang, m)
     if doc.translation:
         tgt_lang = doc.translation.lang
         owner = {id(m): r for r in recs for _, m in r.mentions}
