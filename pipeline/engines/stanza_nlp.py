@@ -174,7 +174,7 @@ def _unreadable_models(lang: str) -> list[str]:
 
 def _load_pipeline(lang: str, processors: list[str], use_gpu: bool) -> Any:
     """stanza.Pipeline from the resources folder; any failure is a configuration error."""
-    import stanza
+    import stanza  # type: ignore[import-untyped]
 
     try:
         return stanza.Pipeline(lang, dir=str(resources_dir()), processors=",".join(processors),
