@@ -184,3 +184,18 @@ def test_each_chunk_checks_its_workers_engines(tmp_path: Path) -> None:
     assert (f"nlp-fr: driver spacy:fr_core_news_md:3.7.0, worker {mine['nlp-fr']}"
             in refused.value.message)
     assert "nlp-en" not in refused.value.message  # only the differences are named
+
+
+@needs_unshare
+def test_a_chunk_past_its_time_limit_fails_and_the_run_ends(tmp_path: Path) -> None:
+    """No chunk can be back within 50 ms (its worker first imports the pipeline): every
+    document fails with chunk-timeout, the run ends (exit 1) instead of waiting."""
+    out = tmp_path / "out"
+    result = nodes("run", str(ROOT / "seeds"), "-o", str(out), "--executor", "dask", "-q",
+                   "--stages", "clean,tei", "--chunk-timeout", "0.05", local=True)
+    assert result["rc"] == 1, result["stderr"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    errors = {d["error"]["code"] for d in report["documents"]}
+    assert errors == {"chunk-timeout"} and len(report["documents"]) == 5
+    assert "within 0.05 s (--chunk-timeout)" in report["documents"][0]["error"]["message"]
+    assert not list(out.glob("tei/*.xml"))
