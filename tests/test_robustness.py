@@ -362,7 +362,7 @@ def test_long_paragraphs_never_reach_spacy_whole(bad_run: dict[str, Any]) -> Non
     """The real French model, its max_length lowered: a long text goes through in pieces."""
     from pipeline.run.context import process_engines
 
-    annotator = next((e for (key, _fp), e in process_engines().loaded.items()
+    annotator = next((e for (key, _fp), e in process_engines().annotators.items()
                       if key == "nlp-fr"), None)
     if annotator is None or not hasattr(annotator, "nlp"):
         pytest.skip("the spaCy French engine was not loaded by the run")

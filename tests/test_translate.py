@@ -47,6 +47,10 @@ class Recording:
         self.seen.extend(sentences)
         return self.engine.translate(sentences)  # type: ignore[attr-defined]
 
+    def translate_marked(self, sentences: list[str]) -> list[str]:
+        self.seen.extend(sentences)
+        return self.engine.translate_marked(sentences)  # type: ignore[attr-defined]
+
 
 def make_doc(doc_id: str, paragraphs: list[list[str]]) -> Document:
     """A document whose original side is already split into sentences."""

@@ -40,10 +40,12 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pipeline.document import Application
+from pipeline.engines.base import EngineSpec, Translator
 from pipeline.errors import ConfigError
 
 #: Pivot chains, each a list of Apertium mode names, in order of preference (measured by
@@ -406,6 +408,7 @@ def split_lines(out: str, n: int) -> list[str] | None:
 
 class ApertiumTranslator:
     name = "apertium"
+    protects_names = True  # placeholders pass through the chain; unknown words are marked
 
     def __init__(self, pivot: str | None = None, *, workers: int = 2,
                  persistent: bool | None = None) -> None:
@@ -427,6 +430,7 @@ class ApertiumTranslator:
         self.version = _dpkg_version("apertium")
         self.packages = {p: _dpkg_version(p) for p in DEBIAN_PACKAGES.get(self.pivot, [])}
         self.retries = 0  # batches whose output did not fit and were split
+        self.last_split: list[int] = []  # never: Apertium has no input limit
         self._sha256: str | None = None
         self._fingerprint: str | None = None
         # Long-lived processes (module docstring): idle chains, one per thread at most.
@@ -551,6 +555,9 @@ class ApertiumTranslator:
         """The texts through the chain's first mode only (French -> pivot language)."""
         return self._batches(texts, 1)
 
+    def first_step_engine(self) -> Callable[[list[str]], list[str]] | None:
+        return self.first_step
+
     def fallbacks(self) -> list[ApertiumTranslator]:
         """Engines of the other installed pivots, in order of preference (made once)."""
         if self._fallbacks is None:
@@ -580,3 +587,12 @@ class ApertiumTranslator:
             _close_chains(self._idle)
         for engine in self._fallbacks or []:
             engine.close()
+
+
+def spec(workers: int = 2) -> EngineSpec[Translator] | None:
+    """The installed engine (best pivot first), not loaded; None without Apertium."""
+    pivot = available_pivot()
+    if pivot is None:
+        return None
+    return EngineSpec("mt", "apertium", fingerprint_for(pivot),
+                      lambda: ApertiumTranslator(pivot, workers=workers))

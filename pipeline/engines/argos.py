@@ -23,10 +23,12 @@ import json
 import os
 import re
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline.document import Application
+from pipeline.engines.base import EngineSpec, Translator
 from pipeline.errors import ConfigError
 
 #: Default beam size. Beam 2 keeps most of what beam search buys over greedy decoding
@@ -255,6 +257,7 @@ class ArgosTranslator:
     """French -> English with an Argos package (see the Translator protocol)."""
 
     name = "argos"
+    protects_names = False  # sentences go whole to the model; no unknown-word marks
 
     def __init__(
         self,
@@ -524,6 +527,16 @@ class ArgosTranslator:
             tokens = tokens[1:]
         return str(self._sp.decode(tokens)).strip()
 
+    def translate_marked(self, sentences: list[str]) -> list[str]:
+        """The model marks nothing: the same as :meth:`translate`."""
+        return self.translate(sentences)
+
+    def first_step_engine(self) -> Callable[[list[str]], list[str]] | None:
+        return None  # no pivot
+
+    def fallbacks(self) -> list[Translator]:
+        return []
+
     def set_threads(self, threads: int) -> None:
         """CTranslate2's parallel batches (inter_threads); only before the model is loaded."""
         if self._translator is None:
@@ -533,3 +546,15 @@ class ArgosTranslator:
         """Free the model (CTranslate2 holds it in native memory)."""
         self._translator = None
         self._sp = None
+
+
+def spec(packages_dir: Path | None = None) -> EngineSpec[Translator] | None:
+    """The installed fr->en package (in ``packages_dir``, else argos's default folder), not
+    loaded; None when there is none."""
+    pkg = find_installed("fr", "en", packages_dir)
+    if pkg is None:
+        return None
+    meta = read_metadata(pkg)
+    weights = sha256_file(pkg / "model" / "model.bin")
+    fp = f"argos:{package_code(meta)}:{meta.get('package_version', '?')}:{weights}"
+    return EngineSpec("mt", "argos", fp, lambda: ArgosTranslator(pkg))

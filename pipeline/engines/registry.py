@@ -1,8 +1,10 @@
 """Choosing engines by what is installed, without loading them.
 
-A choice is an :class:`EngineSpec`: a name, a cheap fingerprint (so the runner can tell
-whether outputs are up to date before loading anything) and a factory that loads the
-engine when a stage first needs it.
+A choice is an :class:`~pipeline.engines.base.EngineSpec`: a name, a cheap fingerprint (so
+the runner can tell whether outputs are up to date before loading anything) and a factory
+that loads the engine when a stage first needs it. MT engines are a table
+(:data:`TRANSLATORS`, each row the ``spec`` function of the engine's module); ``auto``
+takes the first installed one in its order.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-from pipeline.engines import apertium, spacy_nlp, stanza_nlp
+from pipeline.engines import apertium, argos, spacy_nlp, stanza_nlp
+from pipeline.engines.base import Annotator, EngineSpec, Translator
 from pipeline.errors import ConfigError
+
+__all__ = ["TRANSLATORS", "EnginePaths", "EngineSpec", "choose_annotator", "choose_translator"]
 
 log = logging.getLogger(__name__)
 
@@ -26,39 +31,38 @@ MT_FIX = (
 )
 
 
-@dataclass
-class EngineSpec:
-    kind: str  # "mt" | "nlp"
-    name: str
-    fingerprint: str
-    factory: Callable[[], Any]
-    note: str = ""  # why this engine and not the preferred one (a fallback), for the report
+@dataclass(frozen=True)
+class EnginePaths:
+    """Where engines' models are (None: each engine's default, from the environment)."""
+
+    argos_packages: Path | None = None
 
 
-def choose_translator(choice: str = "auto", *, workers: int = 2) -> EngineSpec:
+#: MT engines, in the order ``auto`` tries them: each module's ``spec`` says whether it is
+#: installed.
+TRANSLATORS: dict[str, Callable[[EnginePaths], EngineSpec[Translator] | None]] = {
+    "argos": lambda paths: argos.spec(paths.argos_packages),
+    "apertium": lambda paths: apertium.spec(),
+}
+
+
+def choose_translator(choice: str = "auto", *,
+                      paths: EnginePaths | None = None) -> EngineSpec[Translator]:
     """argos when a fr->en package is installed, else Apertium; ConfigError when neither."""
-    from pipeline.engines import argos
-
-    if choice in ("auto", "argos"):
-        pkg = argos.find_installed("fr", "en")
-        if pkg is not None:
-            meta = argos.read_metadata(pkg)
-            weights = argos.sha256_file(pkg / "model" / "model.bin")
-            fp = f"argos:{argos.package_code(meta)}:{meta.get('package_version', '?')}:{weights}"
-            return EngineSpec("mt", "argos", fp, lambda: argos.ArgosTranslator(pkg))
-        if choice == "argos":
-            raise ConfigError("--mt argos: no French->English Argos package is installed.\n"
-                              + MT_FIX)
-    if choice in ("auto", "apertium"):
-        pivot = apertium.available_pivot()
-        if pivot is not None:
-            return EngineSpec("mt", "apertium", apertium.fingerprint_for(pivot),
-                              lambda: apertium.ApertiumTranslator(pivot, workers=workers))
-        raise ConfigError(("--mt apertium: " if choice == "apertium" else "") + MT_FIX)
-    raise ConfigError(f"unknown MT engine {choice!r} (choose auto, argos or apertium)")
+    if choice != "auto" and choice not in TRANSLATORS:
+        raise ConfigError(f"unknown MT engine {choice!r} (choose auto, argos or apertium)")
+    for name in TRANSLATORS if choice == "auto" else [choice]:
+        found = TRANSLATORS[name](paths or EnginePaths())
+        if found is not None:
+            return found
+    if choice == "argos":
+        raise ConfigError("--mt argos: no French->English Argos package is installed.\n"
+                          + MT_FIX)
+    raise ConfigError(("--mt apertium: " if choice == "apertium" else "") + MT_FIX)
 
 
-def choose_annotator(choice: str, lang: str, model: str | None = None) -> EngineSpec:
+def choose_annotator(choice: str, lang: str, model: str | None = None
+                     ) -> EngineSpec[Annotator]:
     """stanza when its resources are complete, else spaCy (with a note when stanza was
     partly installed); ConfigError when stanza's model files are damaged."""
     note = ""
@@ -81,7 +85,7 @@ def choose_annotator(choice: str, lang: str, model: str | None = None) -> Engine
     return EngineSpec("nlp", "spacy", fp, lambda: spacy_nlp.SpacyAnnotator(lang, name), note)
 
 
-def _stanza_spec(choice: str, lang: str) -> tuple[EngineSpec | None, str]:
+def _stanza_spec(choice: str, lang: str) -> tuple[EngineSpec[Annotator] | None, str]:
     """stanza's spec when all its files are there; else None and why (for the report)."""
     root = stanza_nlp.resources_dir()
     gaps = stanza_nlp.missing(lang)

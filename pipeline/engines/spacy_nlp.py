@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.document import Application, Mention, Sentence, Token
+from pipeline.engines.base import Annotator, EngineSpec
 from pipeline.errors import ConfigError
 from pipeline.stages.labels import map_label
 from pipeline.stages.mentions import refine
@@ -240,3 +241,15 @@ def _sentence(doc: Any, a: int, b: int, ents: list[Any]) -> Sentence:
             mentions.append(Mention(ent.start_char, ent.end_char, label, ent.text, ent.label_))
     return Sentence(id="", start=start, end=end, text=doc.text[start:end], tokens=tokens,
                     mentions=mentions)
+
+
+def spec(lang: str, model: str | None = None) -> EngineSpec[Annotator] | None:
+    """The installed model (``model``, else the language's default), not loaded; None when
+    it is not installed."""
+    name = model or DEFAULT_MODELS.get(lang)
+    folder = model_dir(name) if name is not None else None
+    if name is None or folder is None:
+        return None
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    fp = f"spacy:{name}:{meta.get('version')}"
+    return EngineSpec("nlp", "spacy", fp, lambda: SpacyAnnotator(lang, name))

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.document import Document
-from pipeline.engines.base import Annotator, Translator
-from pipeline.engines.registry import EngineSpec, choose_annotator, choose_translator
+from pipeline.engines.base import Annotator, EngineSpec, Translator
+from pipeline.engines.registry import choose_annotator, choose_translator
 from pipeline.errors import ConfigError
 from pipeline.ingest.units import Loaded
 from pipeline.run.settings import RunEnvironment, Settings
@@ -26,77 +27,119 @@ from pipeline.stages.translate import TranslationCache
 from pipeline.tei import codec as tei
 
 
-def resolve_engines(settings: Settings) -> dict[str, EngineSpec]:
+@dataclass(frozen=True)
+class ChosenEngines:
+    """The engines a run's settings choose, not loaded (keys: nlp-fr, nlp-en, mt)."""
+
+    annotators: dict[str, EngineSpec[Annotator]] = field(default_factory=dict)
+    translator: EngineSpec[Translator] | None = None
+    order: tuple[str, ...] = ()  # keys in the order they were chosen (the report's order)
+
+    def has(self, key: str) -> bool:
+        return key in self.order
+
+    def fingerprint(self, key: str) -> str:
+        if key == "mt" and self.translator is not None:
+            return self.translator.fingerprint
+        return self.annotators[key].fingerprint
+
+    def fingerprints(self) -> dict[str, str]:
+        """Key -> fingerprint, sorted by key (what the up-to-date check compares)."""
+        return {k: self.fingerprint(k) for k in sorted(self.order)}
+
+    def in_order(self) -> dict[str, str]:
+        return {k: self.fingerprint(k) for k in self.order}
+
+    def notes(self) -> dict[str, str]:
+        """Why an engine is not the preferred one (a fallback), by key."""
+        specs = {**self.annotators, **({"mt": self.translator} if self.translator else {})}
+        return {k: specs[k].note for k in self.order if specs[k].note}
+
+
+def resolve_engines(settings: Settings) -> ChosenEngines:
     """Pick engines for the selected stages (ConfigError, exit 2, when one is missing)."""
-    specs: dict[str, EngineSpec] = {}
+    paths = settings.environment.engine_paths()
+    annotators: dict[str, EngineSpec[Annotator]] = {}
+    translator: EngineSpec[Translator] | None = None
+    order: list[str] = []
     if "analyse" in settings.stages:
-        specs["nlp-fr"] = choose_annotator(settings.ner, "fr", settings.fr_model)
+        annotators["nlp-fr"] = choose_annotator(settings.ner, "fr", settings.fr_model)
+        order.append("nlp-fr")
     if "translate" in settings.stages:
-        specs["mt"] = choose_translator(settings.mt)
+        translator = choose_translator(settings.mt, paths=paths)
+        order.append("mt")
         if "analyse" in settings.stages:
-            specs["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+            annotators["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+            order.append("nlp-en")
     elif "analyse" in settings.stages:
         # English originals are analysed too; without the model they are kept as text.
         try:
-            specs["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+            annotators["nlp-en"] = choose_annotator(settings.ner, "en", settings.en_model)
+            order.append("nlp-en")
         except ConfigError:
             pass
-    return specs
+    return ChosenEngines(annotators, translator, tuple(order))
 
 
-def fingerprints(specs: dict[str, EngineSpec]) -> dict[str, str]:
-    return {k: v.fingerprint for k, v in sorted(specs.items())}
+def fingerprints(chosen: ChosenEngines) -> dict[str, str]:
+    """Key -> fingerprint of the chosen engines, sorted by key (what workers must match)."""
+    return chosen.fingerprints()
 
 
 class ProcessEngines:
     """Engines loaded in this process, loaded on first use and kept."""
 
     def __init__(self) -> None:
-        self.loaded: dict[tuple[str, str], object] = {}
+        #: (engine key, fingerprint) -> the loaded engine
+        self.annotators: dict[tuple[str, str], Annotator] = {}
+        self.translators: dict[tuple[str, str], Translator] = {}
         #: (engine key, seconds) for each load, in order: a chunk reports the loads it made.
         self.loads: list[tuple[str, float]] = []
-        self._specs: dict[tuple[object, ...], dict[str, EngineSpec]] = {}
+        self._specs: dict[tuple[object, ...], ChosenEngines] = {}
         self._caches: dict[Path, TranslationCache] = {}
         self._rules: clean.Rules | None = None
         #: Threads an MT engine may use (None: its own default). Pool workers get 1: with
         #: one worker per core, engine threads on top only compete for the cores.
         self.mt_threads: int | None = None
 
+    @property
+    def loaded(self) -> dict[tuple[str, str], Annotator | Translator]:
+        """Every engine loaded in this process, by (key, fingerprint)."""
+        return {**self.annotators, **self.translators}
+
     def specs(self, settings: Settings,
-              expected: dict[str, str] | None = None) -> dict[str, EngineSpec]:
+              expected: dict[str, str] | None = None) -> ChosenEngines:
         """The engines the settings choose; resolved again when ``expected`` (key ->
         fingerprint, what the driver resolved) differs from what this process knows."""
         key = settings.engine_key()
         known = self._specs.get(key)
-        if known is None or (expected is not None and fingerprints(known) != expected):
+        if known is None or (expected is not None and known.fingerprints() != expected):
             known = self._specs[key] = resolve_engines(settings)
         return known
 
-    def resolve(self, settings: Settings) -> dict[str, EngineSpec]:
+    def resolve(self, settings: Settings) -> ChosenEngines:
         """Resolve afresh (the driver, once per run) and remember for this process."""
         specs = self._specs[settings.engine_key()] = resolve_engines(settings)
         return specs
 
-    def _load(self, key: str, spec: EngineSpec) -> object:
+    def annotator(self, key: str, spec: EngineSpec[Annotator]) -> Annotator:
         ident = (key, spec.fingerprint)
-        if ident not in self.loaded:
+        if ident not in self.annotators:
+            t0 = time.perf_counter()
+            self.annotators[ident] = spec.factory()
+            self.loads.append((key, round(time.perf_counter() - t0, 3)))
+        return self.annotators[ident]
+
+    def translator(self, spec: EngineSpec[Translator]) -> Translator:
+        ident = ("mt", spec.fingerprint)
+        if ident not in self.translators:
             t0 = time.perf_counter()
             engine = spec.factory()
-            if key == "mt" and self.mt_threads is not None:
+            if self.mt_threads is not None:
                 engine.set_threads(self.mt_threads)
-            self.loaded[ident] = engine
-            self.loads.append((key, round(time.perf_counter() - t0, 3)))
-        return self.loaded[ident]
-
-    def annotator(self, key: str, spec: EngineSpec) -> Annotator:
-        engine = self._load(key, spec)
-        assert isinstance(engine, Annotator)
-        return engine
-
-    def translator(self, spec: EngineSpec) -> Translator:
-        engine = self._load("mt", spec)
-        assert isinstance(engine, Translator)
-        return engine
+            self.translators[ident] = engine
+            self.loads.append(("mt", round(time.perf_counter() - t0, 3)))
+        return self.translators[ident]
 
     def rules(self) -> clean.Rules:
         if self._rules is None:
@@ -163,13 +206,15 @@ class ChunkContext:
         return self.settings.stages
 
     def has_engine(self, key: str) -> bool:
-        return key == "rules" or key in self.specs
+        return key == "rules" or self.specs.has(key)
 
     def annotator(self, key: str) -> Annotator:
-        return self.engines.annotator(key, self.specs[key])
+        return self.engines.annotator(key, self.specs.annotators[key])
 
     def translator(self) -> Translator:
-        return self.engines.translator(self.specs["mt"])
+        if self.specs.translator is None:
+            raise ConfigError("no MT engine was chosen for this run")
+        return self.engines.translator(self.specs.translator)
 
     def rules(self) -> clean.Rules:
         return self.engines.rules()

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.engines.registry import EngineSpec
 from pipeline.errors import ConfigError
 from pipeline.ingest import sidecar
 from pipeline.ingest.files import relative_paths, relative_to_root, scan
@@ -66,11 +65,12 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def config_fingerprint(settings: Settings, specs: dict[str, EngineSpec]) -> str:
+def config_fingerprint(settings: Settings, engines: dict[str, str]) -> str:
+    """``engines``: key -> fingerprint of the chosen engines."""
     data = {
         "code": code_fingerprint(),
         "stages": list(settings.stages),
-        "engines": {k: v.fingerprint for k, v in sorted(specs.items())},
+        "engines": dict(sorted(engines.items())),
         "epoch": settings.environment.source_date_epoch,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -26,7 +26,7 @@ from pipeline.run.atomic import (
     safe_output_dir,
     sweep_temp_files,
 )
-from pipeline.run.context import fingerprints, process_engines, run_info_for
+from pipeline.run.context import process_engines, run_info_for
 from pipeline.run.corpus import corpus_changed, good_outputs, remove_corpus, write_corpus
 from pipeline.run.execute import Executor, choose_executor
 from pipeline.run.faults import (
@@ -108,15 +108,15 @@ def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> Run
     out = safe_output_dir(settings.output)
     tei_dir = safe_output_dir(out / "tei")
     specs = process_engines().resolve(settings)
-    config = config_fingerprint(settings, specs)
+    config = config_fingerprint(settings, specs.fingerprints())
     manifest = Manifest(settings.cache_root / "manifest.json", notes)
-    if "mt" in specs:
+    if specs.has("mt"):
         notes.extend(_check_cache(settings.cache_root / "mt.sqlite"))
     plan = make_plan(settings, tei_dir, manifest, config, notes)
     manifest.mark_pending([item.id for item in plan.todo])
     results: dict[str, DocResult] = dict(plan.skipped)
     stage_seconds: dict[str, float] = {}
-    job = Job(settings, fingerprints(specs))
+    job = Job(settings, specs.fingerprints())
     executor = executor or choose_executor(decide_jobs(settings, len(plan.todo)), settings)
     load_seconds = _execute(executor, job, plan, manifest, config, results, stage_seconds)
     notes.extend(process_engines().cache_notes())
@@ -130,8 +130,8 @@ def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> Run
     corpus_path = out / "corpus.xml"
     report = RunReport(
         documents=ordered,
-        engines={k: v.fingerprint for k, v in specs.items()},  # in the order resolved
-        engine_notes={k: v.note for k, v in specs.items() if v.note},
+        engines=specs.in_order(),
+        engine_notes=specs.notes(),
         load_seconds=load_seconds,
         stage_seconds=stage_seconds,
         validation=validation,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.engines.registry import EnginePaths
 from pipeline.stages.table import USER_STAGES
 
 
@@ -23,12 +24,21 @@ class RunEnvironment:
     #: DASK_SCHEDULER_ADDRESS: the cluster ``--executor dask`` uses when --scheduler is not
     #: given ("" : a LocalCluster on this machine).
     dask_scheduler: str = ""
+    #: Where Argos packages are (ARGOS_PACKAGES_DIR, argos's settings, XDG_DATA_HOME).
+    argos_packages: Path | None = None
 
     @classmethod
     def from_os(cls, environ: Mapping[str, str] | None = None) -> RunEnvironment:
+        """Read the variables now (the engines' folders as their own rules find them)."""
+        from pipeline.engines import argos
+
         env = os.environ if environ is None else environ
         return cls(source_date_epoch=env.get("SOURCE_DATE_EPOCH", "").strip(),
-                   dask_scheduler=env.get("DASK_SCHEDULER_ADDRESS", "").strip())
+                   dask_scheduler=env.get("DASK_SCHEDULER_ADDRESS", "").strip(),
+                   argos_packages=argos.default_packages_dir())
+
+    def engine_paths(self) -> EnginePaths:
+        return EnginePaths(self.argos_packages)
 
     def as_environ(self) -> dict[str, str]:
         """The variables, as the mapping RunInfo.from_environment reads."""
@@ -69,4 +79,5 @@ class Settings:
 
     def engine_key(self) -> tuple[object, ...]:
         """What decides the engines: runs with equal keys share them in a process."""
-        return (tuple(self.stages), self.mt, self.ner, self.fr_model, self.en_model)
+        return (tuple(self.stages), self.mt, self.ner, self.fr_model, self.en_model,
+                self.environment.engine_paths())

@@ -206,7 +206,7 @@ def translate(docs: list[Document], translator: Translator, cache: TranslationCa
 
     ``names=False`` gives the engine's plain output (what the stage did before names were
     handled; tools/eval_names.py measures both)."""
-    protects = names and hasattr(translator, "translate_marked")
+    protects = names and translator.protects_names
     chunk = _plan(docs, protects, names)
     texts = [j.protected.text for j in chunk.jobs.values()] + \
         [chunk.shielded[name][0] for name in chunk.alone]
@@ -237,8 +237,8 @@ def _resolve(chunk: _Chunk, translator: Translator, cache: TranslationCache,
         chunk.forms[name] = entities.from_engine(name, entities.unshield(done[sent], kept))
     items = [_project(job, done[job.protected.text], chunk.forms, protects)
              for job in chunk.jobs.values()]
-    first_step = getattr(translator, "first_step", None)
-    fallbacks = getattr(translator, "fallbacks", list)()
+    first_step = translator.first_step_engine()
+    fallbacks = translator.fallbacks()
     outcomes = unknown.resolve(
         items,
         _word_engine(first_step, f"{translator.fingerprint()}|first-step", cache)
@@ -289,9 +289,8 @@ def _cached(translator: Translator, cache: TranslationCache, texts: list[str],
     if todo:
         # Longest first keeps batches of similar lengths together (less padding for neural MT).
         todo.sort(key=len, reverse=True)
-        engine = getattr(translator, "translate_marked", translator.translate)
-        new = dict(zip(todo, engine(todo), strict=True))
-        chunk.split = {todo[i] for i in getattr(translator, "last_split", [])}
+        new = dict(zip(todo, translator.translate_marked(todo), strict=True))
+        chunk.split = {todo[i] for i in translator.last_split}
         cache.put_many(fingerprint, new)
         done.update(new)
     return done
