@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.engines.registry import EngineSpec
 from pipeline.run import context
+from pipeline.run.context import ChosenEngines
 from pipeline.run.settings import Settings
 
 #: The real resolution (dask may import a preload file twice: patch once).
 _resolve = getattr(context.resolve_engines, "original", context.resolve_engines)
 
 
-def _other_build(settings: Settings) -> dict[str, EngineSpec]:
-    specs = _resolve(settings)
-    if "nlp-fr" in specs:
-        spec = specs["nlp-fr"]
-        specs["nlp-fr"] = replace(spec, fingerprint=spec.fingerprint + "+other-build")
-    return specs
+def _other_build(settings: Settings) -> ChosenEngines:
+    chosen = _resolve(settings)
+    if chosen.has("nlp-fr"):
+        spec = chosen.annotators["nlp-fr"]
+        other = replace(spec, fingerprint=spec.fingerprint + "+other-build")
+        chosen = replace(chosen, annotators={**chosen.annotators, "nlp-fr": other})
+    return chosen
 
 
 _other_build.original = _resolve  # type: ignore[attr-defined]
