@@ -389,7 +389,8 @@ def test_killing_the_main_process_of_a_multi_worker_run_ends_its_workers(
 
 
 @pytest.mark.parametrize(("sig", "status", "jobs"), [(signal.SIGINT, 130, "2"),
-                                                      (signal.SIGTERM, 143, "1")])
+                                                      (signal.SIGTERM, 143, "1"),
+                                                      (signal.SIGTERM, 143, "2")])
 def test_ctrl_c_and_sigterm_end_with_one_line(
     tmp_path: Path, seed_files: list[Path], sig: signal.Signals, status: int, jobs: str,
 ) -> None:
@@ -408,3 +409,10 @@ def test_ctrl_c_and_sigterm_end_with_one_line(
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert [p for p in out.rglob("*") if is_temp_name(p.name)] == []
     assert (out / ".lock").read_bytes() == b""
+    rerun = subprocess.run(  # resumes: what was finished is skipped
+        [sys.executable, "-m", "pipeline", "run", str(inp), "-o", str(out), "-q",
+         "--stages", CHEAP], env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH}, timeout=120,
+        check=False)
+    assert rerun.returncode == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["skipped"] > 0

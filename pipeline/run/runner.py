@@ -159,6 +159,9 @@ def _execute(executor: Executor, job: Job, plan: Plan, manifest: Manifest, confi
             _absorb(chunk, plan, manifest, config, results, stage_seconds, streak)
             for name, secs in chunk.load_seconds.items():
                 load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
+    except BaseException:  # a run fault, Ctrl-C, SIGTERM: what is finished is recorded
+        manifest.save()
+        raise
     finally:
         close = getattr(chunks, "close", None)  # a generator: stops its workers at once
         if close is not None:
