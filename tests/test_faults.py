@@ -241,6 +241,36 @@ def test_a_corrupted_translation_cache_costs_nothing_but_time(
     assert _archive(out) == before
 
 
+def test_a_broken_argos_package_the_installer_accepted_stops_the_run(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The issue's case 1b: a package whose model.bin is garbage fails on every document;
+    the earlier archive (made with the sound package) stays as it was."""
+    from pipeline.engines.install import install_argos
+
+    try:
+        from synthetic_argos import build_synthetic_argos
+    except ImportError:  # tests/ not on sys.path (importlib import mode)
+        from tests.synthetic_argos import build_synthetic_argos
+
+    package = install_argos(build_synthetic_argos(tmp_path / "build"), tmp_path / "packages")
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "packages"))
+    out = tmp_path / "out"
+    args = ["run", str(corpus), "-o", str(out), "--mt", "argos",
+            "--stages", "clean,analyse,translate,tei,corpus"]
+    assert main([*args, "-q"]) == 0
+    before = _archive(out)
+    (package / "model" / "model.bin").write_bytes(os.urandom(4096))  # a new fingerprint too
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{STREAK} documents in a row failed in stage translate" in err
+    assert "Traceback" not in err
+    assert _archive(out) == before
+    _includes_resolve(out)
+
+
 def _cache_with_rows(path: Path, n: int = 3000) -> None:
     cache = TranslationCache(path)
     cache.put_many("fp", {f"phrase {i} " * 8: f"sentence {i}" for i in range(n)})
