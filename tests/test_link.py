@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import random
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,9 @@ from pipeline.document import (
     Source,
 )
 from pipeline.stages import link
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import make_corpus
 
 Pair = tuple[str, list[tuple[str, str]], str, list[tuple[str, str]]]
 
@@ -238,32 +242,6 @@ def test_a_projected_mention_joins_its_french_mention_record() -> None:
 # ---------------------------------------------------------------- scaling (issue 16)
 
 
-def _long_document(lines: int, names: int) -> Document:
-    """``lines`` one-sentence paragraphs, each naming one of ``names`` people, with an
-    aligned English side naming the same person."""
-    rng = random.Random(16)
-    people = list(dict.fromkeys(
-        "".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4))
-        .title() for _ in range(3 * names)))[:names]  # distinct made-up surnames
-    sides = []
-    for lang in ("fr", "en"):
-        side = Side(lang)
-        pos = 0
-        for i in range(lines):
-            name = people[(i * 7919) % names]
-            text = f"{name} parle."
-            sent = Sentence(f"d.{lang}.p{i}.s1", pos, pos + len(text), text,
-                            mentions=[Mention(pos, pos + len(name), "PER", name)],
-                            corresp=f"d.fr.p{i}.s1" if lang == "en" else None)
-            side.paragraphs.append(Paragraph(f"d.{lang}.p{i}", pos, sent.end,
-                                             sentences=[sent]))
-            pos = sent.end + 2
-        sides.append(side)
-    doc = Document(id="d", source=Source(path="d.txt", filename="d.txt", sha256="", size=0))
-    doc.original, doc.translation = sides
-    return doc
-
-
 def _count_work(doc: Document, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     counts = {"evidence": 0, "matchers": 0}
     real_evidence = link._evidence
@@ -287,8 +265,8 @@ def _count_work(doc: Document, monkeypatch: pytest.MonkeyPatch) -> dict[str, int
 def test_link_work_grows_linearly_with_a_50000_line_document(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    small = _long_document(5_000, 500)
-    big = _long_document(50_000, 5_000)
+    small = make_corpus.long_document(5_000, 500)
+    big = make_corpus.long_document(50_000, 5_000)
     small_work = _count_work(small, monkeypatch)
     big_work = _count_work(big, monkeypatch)
     mentions = 2 * 50_000

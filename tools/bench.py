@@ -573,42 +573,11 @@ def _stanza_table(n: int, st: dict[str, Any] | None, checks: list[list[Any]]) ->
                    "stage/direct"], [row]), ""]
 
 
-def long_document(lines: int, names: int, seed: int = 16) -> Any:
-    """One document of ``lines`` one-sentence paragraphs, each naming one of ``names``
-    made-up people, with an aligned English side naming the same person: the shape of a
-    scrape of 50,000 short lines after analysis, without the models."""
-    import random
-
-    from pipeline.document import Document, Mention, Paragraph, Sentence, Side, Source
-
-    rng = random.Random(seed)
-    people = list(dict.fromkeys(
-        "".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4)).title()
-        for _ in range(3 * names)))[:names]
-    sides = []
-    for lang in ("fr", "en"):
-        side = Side(lang)
-        pos = 0
-        for i in range(lines):
-            name = people[(i * 7919) % names]
-            text = f"{name} parle."
-            sent = Sentence(f"d.{lang}.p{i}.s1", pos, pos + len(text), text,
-                            mentions=[Mention(pos, pos + len(name), "PER", name)],
-                            corresp=f"d.fr.p{i}.s1" if lang == "en" else None)
-            side.paragraphs.append(Paragraph(f"d.{lang}.p{i}", pos, sent.end,
-                                             sentences=[sent]))
-            pos = sent.end + 2
-        sides.append(side)
-    doc = Document(id="d", source=Source(path="d.txt", filename="d.txt", sha256="", size=0))
-    doc.original, doc.translation = sides
-    return doc
-
-
 def bench_long_link(lines: int) -> dict[str, Any]:
     """The link stage on one long document (it was quadratic: issue 16)."""
     from pipeline.stages import link
 
-    doc = long_document(lines, max(1, lines // 10))
+    doc = make_corpus.long_document(lines, max(1, lines // 10))
     t0 = time.perf_counter()
     link.link(doc)
     return {"lines": lines, "names": max(1, lines // 10), "records": len(doc.records),

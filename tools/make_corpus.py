@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
+from pipeline.document import Document, Mention, Paragraph, Sentence, Side, Source  # noqa: E402
 from pipeline.stages.langid import detect_language  # noqa: E402
 
 MIN_WORDS = 15  # shorter seed paragraphs are menus, captions and bylines
@@ -190,6 +191,34 @@ def stats(paths: list[Path]) -> dict[str, float]:
         "sentences": len(sentences),
         "distinct_sentences": round(len(set(sentences)) / max(1, len(sentences)), 3),
     }
+
+
+
+def long_document(lines: int, names: int, seed: int = 16) -> Document:
+    """One document of ``lines`` one-sentence paragraphs, each naming one of ``names``
+    made-up people, with an aligned English side naming the same person: the shape of a
+    scrape of 50,000 short lines after analysis, without the models."""
+    rng = random.Random(seed)
+    people = list(dict.fromkeys(
+        "".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4)).title()
+        for _ in range(3 * names)))[:names]
+    sides = []
+    for lang in ("fr", "en"):
+        side = Side(lang)
+        pos = 0
+        for i in range(lines):
+            name = people[(i * 7919) % names]
+            text = f"{name} parle."
+            sent = Sentence(f"d.{lang}.p{i}.s1", pos, pos + len(text), text,
+                            mentions=[Mention(pos, pos + len(name), "PER", name)],
+                            corresp=f"d.fr.p{i}.s1" if lang == "en" else None)
+            side.paragraphs.append(Paragraph(f"d.{lang}.p{i}", pos, sent.end,
+                                             sentences=[sent]))
+            pos = sent.end + 2
+        sides.append(side)
+    doc = Document(id="d", source=Source(path="d.txt", filename="d.txt", sha256="", size=0))
+    doc.original, doc.translation = sides
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:
