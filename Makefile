@@ -87,6 +87,7 @@ bench-html: setup
 
 test: setup
 	$(VENV)/bin/ruff check pipeline tests tools
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 lint: setup

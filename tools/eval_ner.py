@@ -260,21 +260,7 @@ def score_links(doc: Document, g: GoldDoc) -> Links:
             by_en.setdefault(f, set()).add(u.entity)
     where = f"{g.stem[:3]}: "
     for rec in doc.records:
-        fr_forms = [normalise(f) for f in rec.forms.get("fr", [])]
-        named = set().union(*(by_fr.get(f, set()) for f in fr_forms)) if fr_forms else set()
-        if len(named) > 1:
-            out.impure += 1
-        for f, raw_f in zip(fr_forms, rec.forms.get("fr", []), strict=True):
-            for raw_e in rec.forms.get("en", []):
-                ef, ee = by_fr.get(f, set()), _referents(normalise(raw_e), by_en)
-                if not ef and not ee:
-                    out.unjudged += 1
-                    continue
-                out.pairs += 1
-                if ef & ee:
-                    out.right_pairs += 1
-                else:
-                    out.wrong.append(f"{where}« {raw_f} » ~ \"{raw_e}\"")
+        _score_record(rec, by_fr, by_en, where, out)
     for eid, forms in g.fr_forms.items():
         if eid in g.optional_ids or not g.en_forms.get(eid):
             continue
@@ -289,6 +275,26 @@ def score_links(doc: Document, g: GoldDoc) -> Links:
             got = sorted({e for r in recs for e in r.forms.get("en", [])})
             out.misses.append(f"{where}{eid}: en {got or 'none'}")
     return out
+
+
+def _score_record(rec: Any, by_fr: dict[str, set[str]], by_en: dict[str, set[str]],
+                  where: str, out: Links) -> None:
+    """One record: is it pure, and is each of its (French, English) pairs right?"""
+    fr_forms = [normalise(f) for f in rec.forms.get("fr", [])]
+    named = set().union(*(by_fr.get(f, set()) for f in fr_forms)) if fr_forms else set()
+    if len(named) > 1:
+        out.impure += 1
+    for f, raw_f in zip(fr_forms, rec.forms.get("fr", []), strict=True):
+        for raw_e in rec.forms.get("en", []):
+            ef, ee = by_fr.get(f, set()), _referents(normalise(raw_e), by_en)
+            if not ef and not ee:
+                out.unjudged += 1
+                continue
+            out.pairs += 1
+            if ef & ee:
+                out.right_pairs += 1
+            else:
+                out.wrong.append(f"{where}« {raw_f} » ~ \"{raw_e}\"")
 
 
 @dataclass

@@ -115,7 +115,7 @@ def read_article(path: Path) -> Article:
 
     def text(where: str) -> str:
         el = bibl.find(where, NS)
-        return "".join(el.itertext()).strip() if el is not None else ""
+        return "".join(str(t) for t in el.itertext()).strip() if el is not None else ""
 
     ptr = bibl.find("tei:ptr[@type='URL']", NS)
     raw = bibl.find("tei:ptr[@type='raw']", NS)

@@ -113,8 +113,8 @@ def summary(report: RunReport, verbose: bool = False) -> str:
         err = d.error or {}
         lines.append(f"  FAILED {d.file}: [{err.get('code')}] {err.get('message')}")
     warn = [(d, note) for d in docs for note in d.notes]
-    for d, note in warn if verbose else warn[:10]:
-        lines.append(f"  note {d.id}: [{note['code']}] {note['message']}")
+    for d, item in warn if verbose else warn[:10]:
+        lines.append(f"  note {d.id}: [{item['code']}] {item['message']}")
     if len(warn) > 10 and not verbose:
         lines.append(f"  ... {len(warn) - 10} more notes in report.json")
     lines.append("engines: " + ", ".join(f"{k}={v}" for k, v in report.engines.items()))

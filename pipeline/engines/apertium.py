@@ -267,26 +267,40 @@ class ModeServer:
                     raise TimeoutError(f"Apertium {self.mode} gave no answer in {timeout:.0f} s")
                 for key, _ in sel.select(left):
                     if key.fileobj is stdin:
-                        try:
-                            sent += os.write(stdin.fileno(), payload[sent : sent + 65536])
-                        except (BrokenPipeError, BlockingIOError):
-                            if self.proc.poll() is not None:
-                                raise RuntimeError(self._died()) from None
-                            continue
+                        sent = self._write(payload, sent)
                         if sent == len(payload):
                             sel.unregister(stdin)
                             writing = False
                         continue
-                    chunk = os.read(stdout.fileno(), 65536)
-                    if not chunk:
-                        raise RuntimeError(self._died())
-                    out += chunk
-                    if out.endswith(b"\0"):
-                        if writing or out.count(b"\0") != 1:
-                            self.kill()  # an answer to something else: out of step
-                            raise RuntimeError(f"Apertium {self.mode}: unexpected NUL in output")
+                    if self._read(out, writing):
                         self.requests += 1
                         return bytes(out[:-1])
+
+    def _write(self, payload: memoryview, sent: int) -> int:
+        """Write what the pipe takes of the rest of the request; returns the bytes sent."""
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            return sent + os.write(stdin.fileno(), payload[sent : sent + 65536])
+        except (BrokenPipeError, BlockingIOError):
+            if self.proc.poll() is not None:
+                raise RuntimeError(self._died()) from None
+            return sent
+
+    def _read(self, out: bytearray, writing: bool) -> bool:
+        """Read what the answer has so far into ``out``; True when it is complete."""
+        stdout = self.proc.stdout
+        assert stdout is not None
+        chunk = os.read(stdout.fileno(), 65536)
+        if not chunk:
+            raise RuntimeError(self._died())
+        out += chunk
+        if not out.endswith(b"\0"):
+            return False
+        if writing or out.count(b"\0") != 1:
+            self.kill()  # an answer to something else: out of step
+            raise RuntimeError(f"Apertium {self.mode}: unexpected NUL in output")
+        return True
 
     def _died(self) -> str:
         self.kill(close_files=False)

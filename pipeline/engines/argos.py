@@ -293,14 +293,7 @@ class ArgosTranslator:
         self.model_dir = self.package_dir / "model"
         self.model_bin = self.model_dir / "model.bin"
         self.sp_path = self.package_dir / "sentencepiece.model"
-        if not self.model_bin.is_file():
-            raise ConfigError(f"{self.package_dir}: no CTranslate2 model (model/model.bin)")
-        if not self.sp_path.is_file():
-            what = "a BPE tokenizer" if (self.package_dir / "bpe.model").exists() else "none"
-            raise ConfigError(
-                f"{self.package_dir}: needs sentencepiece.model (found {what}; "
-                "BPE packages are not supported)"
-            )
+        self._check_files()
         if beam_size < 1 or batch_size < 1 or max_input_tokens < 2:
             raise ConfigError("beam_size and batch_size must be >= 1, max_input_tokens >= 2")
         self.from_code, self.to_code = from_code, to_code
@@ -324,6 +317,17 @@ class ArgosTranslator:
         self._sp: Any = None
         self._sha256: str | None = None
         self._sp_sha256: str | None = None
+
+    def _check_files(self) -> None:
+        """A CTranslate2 model and a sentencepiece tokenizer, or a clear ConfigError."""
+        if not self.model_bin.is_file():
+            raise ConfigError(f"{self.package_dir}: no CTranslate2 model (model/model.bin)")
+        if not self.sp_path.is_file():
+            what = "a BPE tokenizer" if (self.package_dir / "bpe.model").exists() else "none"
+            raise ConfigError(
+                f"{self.package_dir}: needs sentencepiece.model (found {what}; "
+                "BPE packages are not supported)"
+            )
 
     @classmethod
     def find_installed(

@@ -459,7 +459,7 @@ def install_stanza(
     """
     root = stanza_resources_dir(resources_dir)
     try:
-        import stanza
+        import stanza  # type: ignore[import-untyped]  # stanza ships no type information
     except ImportError as exc:
         raise ModelInstallError(f"stanza is not installed: {exc}") from None
     where: dict[str, str] = {}

@@ -135,10 +135,10 @@ class SpacyAnnotator:
                               f"reinstall it: pip install --force-reinstall "
                               f"{self.model.replace('_', '-')}")
         self.problems = unverifiable
-        if not spacy.util.is_compatible_version(spacy.__version__,
+        if not spacy.util.is_compatible_version(spacy.about.__version__,
                                                 str(self.meta.get("spacy_version", ""))):
             self.problems.append(f"built for spaCy {self.meta.get('spacy_version')}, "
-                                 f"running {spacy.__version__}")
+                                 f"running {spacy.about.__version__}")
         # The parser is not needed (no dependencies are written) and, for French, cuts
         # names into several sentences; senter splits sentences instead.
         exclude = ["parser"] if "senter" in self.meta.get("components", []) else []
@@ -148,7 +148,7 @@ class SpacyAnnotator:
         self.n_process = n_process
         self.gazetteer = gazetteer  # data/aliases.toml names as mentions (pipeline.stages.mentions)
         self.conventions = conventions  # span conventions of data/labels.toml
-        self.spacy_version = spacy.__version__
+        self.spacy_version = spacy.about.__version__
 
     def applications(self) -> list[Application]:
         layer = f"ner-{self.lang}"

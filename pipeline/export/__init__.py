@@ -52,8 +52,8 @@ class ExportResult:
     written: list[Path] = field(default_factory=list)
     documents: int = 0  # TEI files read
     #: (format, lang) -> documents written / entities written
-    doc_counts: Counter = field(default_factory=Counter)
-    entity_counts: Counter = field(default_factory=Counter)
+    doc_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    entity_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)  # doc-id: why
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file or doc-id, message)
 

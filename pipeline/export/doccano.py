@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pipeline.export.common import COLOURS, LABELS, SideView, write_text
 
@@ -21,7 +22,7 @@ LABELS_FILE = "labels.json"
 _SHORTCUTS = {"PER": "p", "LOC": "l", "ORG": "o", "MISC": "m"}
 
 
-def to_record(view: SideView) -> dict:
+def to_record(view: SideView) -> dict[str, Any]:
     return {
         "text": view.text,
         "label": [[m.start, m.end, m.label] for m in view.entities],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from pipeline.export.common import COLOURS, LABELS, SideView, write_text
@@ -29,7 +30,7 @@ CONFIG_FILE = "config.xml"
 FROM_NAME, TO_NAME = "label", "text"
 
 
-def to_task(view: SideView) -> dict:
+def to_task(view: SideView) -> dict[str, Any]:
     result = [
         {"id": f"e{n}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
          "value": {"start": m.start, "end": m.end, "text": m.text, "labels": [m.label]}}

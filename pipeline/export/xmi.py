@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pipeline.export.common import SideView, units, write_text
 
@@ -38,7 +39,7 @@ _META_FEATURES = ("documentTitle", "documentId", "documentUri", "collectionId",
 
 
 @lru_cache(maxsize=1)
-def typesystem():  # -> cassis.TypeSystem
+def typesystem() -> Any:  # a cassis.TypeSystem (cassis ships no types)
     """DKPro Core's type system as dkpro-cassis ships it, plus DocumentMetaData."""
     import cassis
 
@@ -87,7 +88,8 @@ def to_xmi(view: SideView) -> str:
                 cas.add(Tok(begin=u.start, end=u.end, **fields))
     for m in view.entities:
         cas.add(NE(begin=m.start, end=m.end, value=m.label))
-    return cas.to_xmi(pretty_print=True)
+    xmi: str = cas.to_xmi(pretty_print=True)
+    return xmi
 
 
 def _joined(values: list[str]) -> str:

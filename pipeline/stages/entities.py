@@ -31,6 +31,7 @@ it is and the English form searched for in the output (:func:`search`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.document import ENTITY_TYPES, PROJECTION, Mention, Sentence
@@ -195,10 +196,15 @@ def shield(text: str) -> tuple[str, dict[str, str]]:
     return "".join(out), kept
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that is ``text`` as it is (no backslash escapes)."""
+    return lambda _match: text
+
+
 def unshield(marked: str, kept: dict[str, str]) -> str:
     """The engine's output with each placeholder of :func:`shield` back as written."""
     for word, part in kept.items():
-        marked = re.sub(rf"{UNKNOWN}?\b{word}\b", lambda _m, p=part: p, marked)
+        marked = re.sub(rf"{UNKNOWN}?\b{word}\b", _literal(part), marked)
     return marked
 
 

@@ -85,7 +85,8 @@ class BoundedAnnotator:
         self.name = getattr(inner, "name", "annotator")
 
     def applications(self) -> list[Any]:
-        return self.inner.applications()
+        apps: list[Any] = self.inner.applications()
+        return apps
 
     def _pieces(self, texts: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
         flat: list[str] = []

@@ -301,33 +301,51 @@ def _evidence(rec: _Rec, m: Mention, *, cross: bool, overlap: bool) -> tuple[int
         return 0, 1.0
     if key in rec.keys:
         return 1, 1.0
+    if _surname(rec, m, key, cross):
+        return 2, 1.0
+    if rec.type == m.label or cross:
+        best = _fuzzy(rec, key)
+        if best >= FUZZY and (rec.type == m.label or best >= 0.95):
+            return 3, best
+    if overlap and rec.type == m.label:
+        share = _overlap(rec, key)
+        if share >= OVERLAP:
+            return 4, share
+    return len(METHODS), 0.0
+
+
+def _surname(rec: _Rec, m: Mention, key: str, cross: bool) -> bool:
+    """A person's last name standing for the full name, either way round."""
     words = key.split()
     if rec.type == "PER" and len(words) == 1 and len(key) > 2 and (m.label == "PER" or cross):
         for k in rec.keys:
             parts = k.split()
             if len(parts) > 1 and parts[-1] == key:
-                return 2, 1.0
+                return True
     if m.label == "PER" and rec.type == "PER":
         for k in rec.keys:  # the record holds the surname alone, the mention the full name
             if len(k.split()) == 1 and len(words) > 1 and words[-1] == k and len(k) > 2:
-                return 2, 1.0
-    tkey = transliterate(key)
-    if rec.type == m.label or cross:
-        # Same number of words: « Bloomberg TV » is not « Bloomberg ».
-        best = max((SequenceMatcher(None, tkey, transliterate(k)).ratio() for k in rec.keys
-                    if len(k.split()) == len(words)), default=0.0)
-        if best >= FUZZY and (rec.type == m.label or best >= 0.95):
-            return 3, best
-    if overlap and rec.type == m.label:
-        mine = [transliterate(w) for w in _words(key)]
-        theirs = rec.words()
-        if mine and theirs:
-            hits = sum(1 for w in mine if w in theirs or (len(w) > 3 and any(
-                len(t) > 3 and SequenceMatcher(None, w, t).ratio() >= WORD_FUZZY
-                for t in theirs)))
-            if hits / len(mine) >= OVERLAP:
-                return 4, hits / len(mine)
-    return len(METHODS), 0.0
+                return True
+    return False
+
+
+def _fuzzy(rec: _Rec, key: str) -> float:
+    """The best spelling similarity to a form of the record with as many words."""
+    tkey, n = transliterate(key), len(key.split())
+    # Same number of words: « Bloomberg TV » is not « Bloomberg ».
+    return max((SequenceMatcher(None, tkey, transliterate(k)).ratio() for k in rec.keys
+                if len(k.split()) == n), default=0.0)
+
+
+def _overlap(rec: _Rec, key: str) -> float:
+    """The share of the mention's content words that match the record's (cognates too)."""
+    mine = [transliterate(w) for w in _words(key)]
+    theirs = rec.words()
+    if not mine or not theirs:
+        return 0.0
+    hits = sum(1 for w in mine if w in theirs or (len(w) > 3 and any(
+        len(t) > 3 and SequenceMatcher(None, w, t).ratio() >= WORD_FUZZY for t in theirs)))
+    return hits / len(mine)
 
 
 def _best(recs: list[_Rec], m: Mention, *, cross: bool,

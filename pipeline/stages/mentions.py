@@ -130,6 +130,37 @@ def _title_cut(toks: list[Token], before: list[Token], lang: str) -> tuple[int, 
     return i, seen
 
 
+def _tidy(m: Mention, tokens: list[Token], text: str, lang: str) -> Mention | None:
+    """One model mention by the span conventions: edges trimmed, a title cut off (the rest
+    a person when it is all name parts); None when no name is left."""
+    toks = [t for t in tokens if t.start >= m.start and t.end <= m.end]
+    while toks and _is_edge(toks[0]):
+        toks = toks[1:]
+    while toks and _is_edge(toks[-1]):
+        toks = toks[:-1]
+    if not toks:
+        return None
+    label = m.label
+    before = [t for t in tokens if t.end <= toks[0].start]
+    cut, titled = _title_cut(toks, before, lang)
+    if titled:
+        rest = toks[cut:]
+        if not rest:
+            return None  # a title or an office, no name
+        if cut and _pos(rest[0]) != "PROPN":
+            return None  # the title runs into common words: no person here
+        if cut:
+            toks = rest
+            if all(_name_part(t) for t in rest) and (len(rest) >= 2 or label in ("PER", "MISC")):
+                label = "PER"
+    if all(_pos(t) in _NOT_NAME_POS for t in toks):
+        return None
+    if not any(c.isupper() or c.isdigit() for t in toks for c in t.text):
+        return None  # no capital, no digit: a common word (« califat »), not a name
+    a, b = toks[0].start, toks[-1].end
+    return Mention(a, b, label, text[a:b], m.source_label, m.ref)
+
+
 def refine(text: str, tokens: list[Token], mentions: list[Mention], lang: str, *,
            gazetteer: bool = True, conventions: bool = True) -> list[Mention]:
     """Apply the span conventions to one sentence's mentions (offsets in ``text``).
@@ -149,35 +180,9 @@ def refine(text: str, tokens: list[Token], mentions: list[Mention], lang: str, *
         if not conventions:
             out.append(m)
             continue
-        toks = [t for t in tokens if t.start >= m.start and t.end <= m.end]
-        if not toks:
-            continue
-        while toks and _is_edge(toks[0]):
-            toks = toks[1:]
-        while toks and _is_edge(toks[-1]):
-            toks = toks[:-1]
-        if not toks:
-            continue
-        label = m.label
-        before = [t for t in tokens if t.end <= toks[0].start]
-        cut, titled = _title_cut(toks, before, lang)
-        if titled:
-            rest = toks[cut:]
-            if not rest:
-                continue  # a title or an office, no name
-            if cut and _pos(rest[0]) != "PROPN":
-                continue  # the title runs into common words: no person here
-            if cut:
-                toks = rest
-                if all(_name_part(t) for t in rest) and (len(rest) >= 2
-                                                         or label in ("PER", "MISC")):
-                    label = "PER"
-        if all(_pos(t) in _NOT_NAME_POS for t in toks):
-            continue
-        if not any(c.isupper() or c.isdigit() for t in toks for c in t.text):
-            continue  # no capital, no digit: a common word (« califat »), not a name
-        a, b = toks[0].start, toks[-1].end
-        out.append(Mention(a, b, label, text[a:b], m.source_label, m.ref))
+        tidy = _tidy(m, tokens, text, lang)
+        if tidy is not None:
+            out.append(tidy)
     # A name found twice (a trimmed model span equal to a gazetteer one) is kept once.
     unique = {(m.start, m.end): m for m in out}
     return sorted([*unique.values(), *others], key=lambda m: (m.start, m.end))

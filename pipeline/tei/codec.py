@@ -204,7 +204,7 @@ def _append_text(parent: etree._Element, text: str) -> None:
 
 
 def _text(el: etree._Element | None) -> str | None:
-    return None if el is None else "".join(el.itertext())
+    return None if el is None else "".join(str(t) for t in el.itertext())
 
 
 def _pointer(value: str | None) -> str | None:
@@ -303,7 +303,8 @@ class _Writer(_Builder):
         doc = self.doc
         self._check_structure()
         self._assign_interp_ids()
-        root = etree.Element(f"{{{TEI_NS}}}TEI", nsmap={None: TEI_NS})
+        root = etree.Element(f"{{{TEI_NS}}}TEI",
+                             nsmap={None: TEI_NS})  # type: ignore[dict-item]  # lxml: None
         root.set(XML_ID, self.x(doc.id))
         root.set(XML_LANG, self.x(doc.original.lang))
         header = self.sub(root, "teiHeader", {XML_LANG: "en"})
@@ -601,16 +602,7 @@ class _Writer(_Builder):
         if meta.outlet is not None:
             self.sub(bibl, "publisher", None, meta.outlet)
         if meta.date is not None:
-            d = meta.date
-            if _valid_w3c_date(d.value):
-                if _precision(d.value) != d.precision:
-                    self.adjust(f"date {d.value!r} is not of {d.precision} precision")
-                attrs = {"type": "published", "when": d.value}
-            else:  # not ISO: keep the value as a label, without a machine-readable date
-                attrs = {"type": "published", "n": d.value}
-                if d.precision != "day":
-                    self.adjust(f"date {d.value!r} is not ISO 8601; its precision is lost")
-            self.sub(bibl, "date", attrs, d.evidence)
+            self._date(bibl, meta.date)
         if meta.url is not None:
             if _URI.fullmatch(meta.url):
                 self.sub(bibl, "ptr", {"type": "URL", "target": meta.url})
@@ -630,6 +622,18 @@ class _Writer(_Builder):
         if src.duplicate_of is not None:
             self.sub(bibl, "note", {"type": "duplicate-of"}, src.duplicate_of)
         self._provenance(bibl)
+
+    def _date(self, bibl: etree._Element, d: DateValue) -> None:
+        """The publication date: @when when ISO 8601, else the value as a label."""
+        if _valid_w3c_date(d.value):
+            if _precision(d.value) != d.precision:
+                self.adjust(f"date {d.value!r} is not of {d.precision} precision")
+            attrs = {"type": "published", "when": d.value}
+        else:  # not ISO: keep the value as a label, without a machine-readable date
+            attrs = {"type": "published", "n": d.value}
+            if d.precision != "day":
+                self.adjust(f"date {d.value!r} is not ISO 8601; its precision is lost")
+        self.sub(bibl, "date", attrs, d.evidence)
 
     def _provenance(self, bibl: etree._Element) -> None:
         """Format, crawl date, record, raw copy and where each metadata field came from."""
@@ -669,7 +673,9 @@ class _Writer(_Builder):
             return
         file_desc = header[0]
         stmt = etree.Element(f"{{{TEI_NS}}}notesStmt")
-        file_desc.find("tei:publicationStmt", NS).addnext(stmt)
+        publication = file_desc.find("tei:publicationStmt", NS)
+        assert publication is not None  # the writer made it
+        publication.addnext(stmt)
         for note in self.doc.notes:
             attrs = {"type": note.code} if _is_word(note.code) else {"n": note.code}
             self.sub(stmt, "note", attrs, note.message)
@@ -807,7 +813,8 @@ def corpus_tree(
     """The ``<teiCorpus>`` root: shared header plus one ``xi:include`` per article."""
     w = _Builder()
     cfg = w.cfg
-    root = etree.Element(f"{{{TEI_NS}}}teiCorpus", nsmap={None: TEI_NS, "xi": XI_NS})
+    root = etree.Element(f"{{{TEI_NS}}}teiCorpus",
+                         nsmap={None: TEI_NS, "xi": XI_NS})  # type: ignore[dict-item]
     header = w.sub(root, "teiHeader", {XML_LANG: "en"})
     file_desc = w.sub(header, "fileDesc")
     title_stmt = w.sub(file_desc, "titleStmt")
@@ -856,12 +863,13 @@ def from_tei(root: etree._Element) -> Document:
     header = root.find("tei:teiHeader", NS)
     bibl = root.find("tei:teiHeader/tei:fileDesc/tei:sourceDesc/tei:bibl", NS)
     interps = {
-        el.get(XML_ID): el
+        el.get(XML_ID) or "": el
         for el in root.iterfind("tei:teiHeader/tei:encodingDesc/tei:editorialDecl//tei:interp", NS)
     }
     reasons = {k: _text(v) or "" for k, v in interps.items()}
-    methods = {k: v.get("n", "") for k, v in interps.items()
-               if v.getparent() is not None and v.getparent().get("type") == "mention-methods"}
+    methods = {k: v.get("n") or "" for k, v in interps.items()
+               if (group := v.getparent()) is not None
+               and group.get("type") == "mention-methods"}
     body = root.find("tei:text/tei:body", NS)
     original = body.find("tei:div[@type='original']", NS) if body is not None else None
     translation = body.find("tei:div[@type='translation']", NS) if body is not None else None
@@ -948,7 +956,7 @@ def _read_meta(header: etree._Element | None, bibl: etree._Element | None) -> Me
 
 def _read_record(item: etree._Element) -> EntityRecord:
     tag = _ln(item)
-    kind = _ITEM_TYPES.get(tag) or item.get("type", "MISC")
+    kind = _ITEM_TYPES.get(tag) or item.get("type") or "MISC"
     rec = EntityRecord(id=item.get(XML_ID, ""), type=kind)
     holder = item.find("tei:objectIdentifier", NS) if tag == "object" else item
     for name in holder if holder is not None else []:
@@ -964,8 +972,8 @@ def _read_application(el: etree._Element) -> Application:
         return _text(el.find(f"tei:desc[@type='{kind}']", NS))
 
     return Application(
-        ident=desc("ident") or el.get("ident", ""),
-        version=desc("version") or el.get("version", ""),
+        ident=desc("ident") or el.get("ident") or "",
+        version=desc("version") or el.get("version") or "",
         layer=el.get("type") or desc("layer") or "",
         label=_text(el.find("tei:label", NS)) or "",
         sha256=desc("sha256"),
@@ -1070,7 +1078,7 @@ class _SideReader:
             self._children(el, para)
 
     def _token(self, el: etree._Element) -> None:
-        span = "".join(el.itertext())
+        span = "".join(str(t) for t in el.itertext())
         start = self.pos
         self.add(span)
         parts = [c for c in el if _ln(c) in ("w", "pc")]

@@ -131,7 +131,7 @@ def _check_corpus(path: Path, tree: etree._ElementTree, labels: dict[str, str],
         href = el.get("href", "")
         member = _norm(os.path.join(os.path.dirname(_norm(path)), href))
         if not href or not os.path.exists(member):
-            found.append(Problem(str(path), el.sourceline,
+            found.append(Problem(str(path), _line(el),
                                  f"XInclude: {href!r} does not exist", "links"))
             continue
         label = labels.get(member, member)
@@ -154,7 +154,7 @@ def _check_corpus(path: Path, tree: etree._ElementTree, labels: dict[str, str],
             for target in (el.get(attr) or "").split():
                 if target.startswith("#") and target[1:] not in header_ids | ids.keys():
                     message = f"@{attr} {target!r} points to no xml:id in the corpus"
-                    found.append(Problem(str(path), el.sourceline, message, "links"))
+                    found.append(Problem(str(path), _line(el), message, "links"))
     return found
 
 
@@ -164,7 +164,9 @@ def _shell(path: Path, tree: etree._ElementTree, copy: Path,
     shell = etree.fromstring(etree.tostring(tree), base_url=str(path.resolve()))
     includes = list(shell.iter(XI_INCLUDE))
     for el in includes[1:]:
-        el.getparent().remove(el)
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
     resolved = etree.ElementTree(shell)
     try:
         resolved.xinclude()
@@ -244,15 +246,15 @@ def check_links(
         first = ids.setdefault(ident, el)
         if first is not el:
             there = _where(first, label, labels)
-            message = f"xml:id {ident!r} repeats (first at {there}:{first.sourceline})"
-            problems.append(Problem(_where(el, label, labels), el.sourceline, message, "links"))
+            message = f"xml:id {ident!r} repeats (first at {there}:{_line(first)})"
+            problems.append(Problem(_where(el, label, labels), _line(el), message, "links"))
     for el in elements:
         for attr in POINTER_ATTRS:
             for target in (el.get(attr) or "").split():
                 if target.startswith("#") and target[1:] not in ids:
                     message = f"@{attr} {target!r} points to no xml:id {scope}"
                     where = _where(el, label, labels)
-                    problems.append(Problem(where, el.sourceline, message, "links"))
+                    problems.append(Problem(where, _line(el), message, "links"))
     return problems
 
 
@@ -311,14 +313,16 @@ def _resolved_problems(
     """Map lines of the resolved copy back to the file (and line) each element came from."""
     copy = etree.parse(str(it.file), _recovering_parser())  # ids may repeat across articles
     copied = list(copy.iter())
-    original = list(it.tree.iter())
+    tree = it.tree
+    assert tree is not None  # a parsed file
+    original = list(tree.iter())
     starts = [el.sourceline or 0 for el in copied]  # non-decreasing in document order
     problems = []
     for line, message in found:
         k = max(bisect.bisect_right(starts, line) - 1, 0)
-        el = original[k] if k < len(original) else it.tree.getroot()
+        el = original[k] if k < len(original) else tree.getroot()
         where = _where(el, it.label, labels)
-        problems.append(Problem(where, el.sourceline, message, "schema"))
+        problems.append(Problem(where, _line(el), message, "schema"))
     return problems
 
 
@@ -344,3 +348,9 @@ def _lxml(items: list[_Item], schema: Path) -> list[Problem]:
             else:
                 problems.append(Problem(it.label, e.line, e.message, "schema"))
     return problems
+
+
+def _line(el: etree._Element) -> int | None:
+    """The element's line in its file (None when lxml does not know it)."""
+    line = el.sourceline
+    return line if isinstance(line, int) else None

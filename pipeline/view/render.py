@@ -420,12 +420,12 @@ class ArticleEntry:
     href: str  # relative to the view folder
 
 
-def render_index(entries: list[ArticleEntry], *, corpus_title: str,
-                 failed: Sequence[tuple[str, str]] = ()) -> str:
+def _index_head() -> str:
+    """The article table's sortable column headings."""
     type_cols = "".join(f'<th scope="col" data-sort-type="num" class="num">'
                         f'<button type="button" title="{TYPE_NAMES[t]} records">{t}</button></th>'
                         for t in ENTITY_TYPES)
-    head = (
+    return (
         '<th scope="col" data-sort-type="text"><button type="button">Title</button></th>'
         '<th scope="col" data-sort-type="text"><button type="button">Date</button></th>'
         '<th scope="col" data-sort-type="text"><button type="button">Outlet</button></th>'
@@ -433,30 +433,35 @@ def render_index(entries: list[ArticleEntry], *, corpus_title: str,
         "</th>" + type_cols
         + '<th scope="col" data-sort-type="text"><button type="button">Engines</button></th>'
     )
-    rows: list[str] = []
-    outlets: set[str] = set()
-    for e in entries:
-        d = e.doc
-        shown, key = date_text(d)
-        by_type = Counter(r.type for r in d.records)
-        outlet = d.meta.outlet or ""
-        if outlet:
-            outlets.add(outlet)
-        title = doc_title(d)
-        title_en = (f'<br><span class="muted" lang="en">{esc(d.meta.title_en)}</span>'
-                    if d.meta.title_en else "")
-        eng = engines_cell(d)
-        types = "".join(f'<td class="num">{by_type.get(t, 0)}</td>' for t in ENTITY_TYPES)
-        words = word_count(d.original)
-        rows.append(
-            f'<tr data-outlet="{esc(outlet)}">'
-            f'<td data-sort="{esc(title.casefold())}"><a href="{esc(e.href)}" '
-            f'lang="{esc(d.original.lang)}">{esc(title)}</a>{title_en}'
-            f'<br><code class="muted">{esc(d.id)}</code></td>'
-            f'<td class="date" data-sort="{esc(key)}">{esc(shown)}</td>'
-            f"<td>{esc(outlet)}</td>"
-            f'<td class="num">{words}</td>{types}<td>{eng}</td></tr>\n'
-        )
+
+
+def _index_row(e: ArticleEntry) -> str:
+    """One article's row of the table."""
+    d = e.doc
+    shown, key = date_text(d)
+    by_type = Counter(r.type for r in d.records)
+    outlet = d.meta.outlet or ""
+    title = doc_title(d)
+    title_en = (f'<br><span class="muted" lang="en">{esc(d.meta.title_en)}</span>'
+                if d.meta.title_en else "")
+    eng = engines_cell(d)
+    types = "".join(f'<td class="num">{by_type.get(t, 0)}</td>' for t in ENTITY_TYPES)
+    words = word_count(d.original)
+    return (
+        f'<tr data-outlet="{esc(outlet)}">'
+        f'<td data-sort="{esc(title.casefold())}"><a href="{esc(e.href)}" '
+        f'lang="{esc(d.original.lang)}">{esc(title)}</a>{title_en}'
+        f'<br><code class="muted">{esc(d.id)}</code></td>'
+        f'<td class="date" data-sort="{esc(key)}">{esc(shown)}</td>'
+        f"<td>{esc(outlet)}</td>"
+        f'<td class="num">{words}</td>{types}<td>{eng}</td></tr>\n'
+    )
+
+
+def render_index(entries: list[ArticleEntry], *, corpus_title: str,
+                 failed: Sequence[tuple[str, str]] = ()) -> str:
+    rows = [_index_row(e) for e in entries]
+    outlets = {e.doc.meta.outlet for e in entries if e.doc.meta.outlet}
     outlet_opts = "".join(f'<option value="{esc(o)}">{esc(o)}</option>' for o in sorted(outlets))
     problems = ""
     if failed:
@@ -477,7 +482,7 @@ def render_index(entries: list[ArticleEntry], *, corpus_title: str,
         '<label>Outlet <select id="outlet-filter"><option value="">all</option>'
         f"{outlet_opts}</select></label> "
         '<span id="shown" class="muted" aria-live="polite"></span></div>\n'
-        f'<table class="grid sortable" id="articles"><thead><tr>{head}</tr></thead>\n'
+        f'<table class="grid sortable" id="articles"><thead><tr>{_index_head()}</tr></thead>\n'
         f"<tbody>\n{''.join(rows)}</tbody></table>\n"
         + problems
         + "</main>\n"
@@ -553,8 +558,14 @@ def group_records(entries: list[ArticleEntry]) -> list[EntityGroup]:
     order = {t: n for n, t in enumerate(ENTITY_TYPES)}
     out = sorted(groups.values(),
                  key=lambda g: (order.get(g.type, 9), -g.mentions, _first_form(g.forms)))
+    _give_anchors(out)
+    return out
+
+
+def _give_anchors(groups: list[EntityGroup]) -> None:
+    """A unique, readable anchor per group (e-org-nations-unies, e-org-nations-unies-2...)."""
     used: set[str] = set()
-    for g in out:
+    for g in groups:
         slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", _first_form(g.forms))
                       .encode("ascii", "ignore").decode().lower()).strip("-")[:40] or "x"
         anchor = base = f"e-{g.type.lower()}-{slug}"
@@ -565,7 +576,6 @@ def group_records(entries: list[ArticleEntry]) -> list[EntityGroup]:
         g.anchor = anchor
         for forms in g.forms.values():
             forms.sort(key=str.casefold)
-    return out
 
 
 def render_entities(groups: list[EntityGroup], *, corpus_title: str) -> str:
