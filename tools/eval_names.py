@@ -17,10 +17,11 @@ On the seeds (gold: tests/data/gold_entities.toml) it prints, for the plain engi
   placeholders excluded).
 
 With ``--heldout`` it also scores tests/data/heldout_names.toml (French sentences whose
-English originals are known, never tuned on): names of the original intact in the output,
-and chrF against the original, before and after.
+English originals are known): names of the original intact in the output, and chrF against
+the original, before and after. ``--heldout FILE`` scores another set of the same format
+(tests/data/heldout_names2.toml); ``--no-seeds`` skips the seeds rows.
 
-    python tools/eval_names.py [--heldout] [-v]
+    python tools/eval_names.py [--heldout [FILE]] [--no-seeds] [-v]
 """
 
 from __future__ import annotations
@@ -298,15 +299,17 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--heldout", action="store_true", help="also score the held-out sentences")
+    ap.add_argument("--heldout", nargs="?", const=HELDOUT_FILE, type=Path, metavar="FILE",
+                    help="also score held-out sentences (default file: %(const)s)")
+    ap.add_argument("--no-seeds", action="store_true", help="skip the seeds rows")
     ap.add_argument("-v", "--verbose", action="store_true", help="list lost names and words")
     args = ap.parse_args(argv)
     fr, en = ev.annotators("spacy")
     engine = apertium.ApertiumTranslator()
-    rows = [seeds_row("seeds before", False, fr, en, engine),
-            seeds_row("seeds after", True, fr, en, engine)]
+    rows = [] if args.no_seeds else [seeds_row("seeds before", False, fr, en, engine),
+                                     seeds_row("seeds after", True, fr, en, engine)]
     if args.heldout:
-        items = tomllib.loads(HELDOUT_FILE.read_text(encoding="utf-8"))["sentence"]
+        items = tomllib.loads(args.heldout.read_text(encoding="utf-8"))["sentence"]
         rows += [heldout_row("held-out before", False, fr, en, engine, items),
                  heldout_row("held-out after", True, fr, en, engine, items)]
     print(table(rows))
