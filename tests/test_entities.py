@@ -129,3 +129,38 @@ def test_a_name_translated_alone_takes_its_article_and_keeps_its_name_parts() ->
     word = next(iter(kept))
     back = entities.unshield(f"The base of {entities.UNKNOWN}{word}", kept)
     assert entities.from_engine(sent.mentions[0].text, back).text == "base of al-Asad"
+
+
+def test_capitalised_hyphenated_compounds_are_names() -> None:
+    # a mention: kept as written, unless the alias table names it
+    assert entities.decide(Mention(0, 0, "LOC", "Port-au-Prince")) == \
+        entities.Form("Port-au-Prince", "kept")
+    assert entities.decide(Mention(0, 0, "LOC", "Proche-Orient")).text == "Middle East"  # type: ignore[union-attr]
+    # outside mentions: shielded as written, common compounds and named ones left alone
+    sent = sentence("Peut-être à Aix-en-Provence, le porte-parole a vu Saint-Denis et "
+                    "les États-Unis.", [])
+    protected = entities.protect(sent)
+    assert sorted(protected.kept.values()) == ["Aix-en-Provence", "Saint-Denis"]
+    assert "Peut-être" in protected.text and "porte-parole" in protected.text
+    assert "États-Unis" in protected.text
+
+
+@needs_apertium
+def test_compounds_outside_mentions_survive_the_pivot_chain() -> None:
+    engine = apertium.ApertiumTranslator()
+    sent = sentence("Le conseil a nommé un ministre à Port-au-Prince et à Aix-en-Provence.", [])
+    protected = entities.protect(sent)
+    marked = engine.translate_marked([protected.text])[0]
+    out = entities.substitute(" ".join(marked.split()), protected, {})
+    assert "Port-au-Prince" in out.text and "Aix-en-Provence" in out.text
+
+
+@pytest.mark.parametrize(("french", "english"), [
+    ("Odessa", "Odesa"), ("Darfour", "Darfur"), ("Forces de soutien rapide",
+                                                   "Rapid Support Forces"),
+    ("Médecins sans frontières", "Doctors Without Borders"), ("Birmanie", "Myanmar"),
+    ("RDC", "DRC"), ("Assemblée nationale", "National Assembly"),
+])
+def test_world_news_names_whose_spellings_differ(french: str, english: str) -> None:
+    form = entities.alias_form(french)
+    assert form is not None and form.text == english

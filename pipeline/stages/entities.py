@@ -45,6 +45,13 @@ _ARTICLE_BEFORE = re.compile(r"(?:^|(?<=\s))[Tt]he $")
 #: Arabic-style name parts, which Apertium splits and translates (« al-Asad » -> "to
 #: the-Roast"): kept as written wherever they are.
 _PARTICLE_NAME = re.compile(r"(?<![\w-])(?:[Aa]l|[Ee]l|[Aa]d|[Aa]sh)-[^\W\d_][\w'’-]*")
+#: A hyphenated compound whose parts are capitalised, joined directly or by short
+#: lower-case links (« Port-au-Prince », « Aix-en-Provence », « Saint-Denis »,
+#: « Boulogne-sur-Mer »): a place or a person, never a common word, which Apertium
+#: translates piece by piece ("Port Prince", "Aix-in-Provence"). Kept as written unless
+#: the alias table names it (« États-Unis », « Proche-Orient »).
+_COMPOUND = re.compile(r"(?<![\w-])[A-ZÀ-ÖØ-Þ][^\W\d_]*"
+                       r"(?:-(?:(?:[a-zà-ÿ]{1,3}|sous|lès)-)*[A-ZÀ-ÖØ-Þ][^\W\d_]*)+(?![\w-])")
 _ARTICLE_FR = re.compile(r"(?:^|(?<=[\s(«\"]))([Ll]es|[Ll][ae]|[Ll]['’])\s*$")
 #: « Al » or « El » written as a word just before a name is part of it.
 _LEADING_ARTICLE = re.compile(r"(?:^|(?<=\s))(?:Al|El) $")
@@ -83,8 +90,9 @@ def alias_form(text: str) -> Form | None:
 
 
 def kept_as_written(m: Mention) -> bool:
-    """People's names, and names written all in capitals of more than one word."""
-    if m.label == "PER":
+    """People's names, capitalised hyphenated compounds, and names written all in
+    capitals of more than one word."""
+    if m.label == "PER" or _COMPOUND.fullmatch(m.text):
         return True
     words = [w for w in _WORD.findall(m.text) if w.casefold() not in _PARTICLES]
     return len(_WORD.findall(m.text)) > 1 and all(w[:1].isupper() for w in words)
@@ -208,10 +216,20 @@ def unshield(marked: str, kept: dict[str, str]) -> str:
     return marked
 
 
+def _shielded_parts(piece: str) -> list[re.Match[str]]:
+    """Arabic-style name parts and capitalised compounds the alias table does not name,
+    left to right, not overlapping."""
+    hits = list(_PARTICLE_NAME.finditer(piece))
+    hits += [h for h in _COMPOUND.finditer(piece)
+             if normalise(h.group()) not in alias_index()
+             and not any(o.start() < h.end() and h.start() < o.end() for o in hits)]
+    return sorted(hits, key=lambda h: h.start())
+
+
 def _shield_into(piece: str, out: list[str], kept: dict[str, str], n: int, taken: str) -> int:
     """Append ``piece`` to ``out`` with its name parts as placeholders; the next number."""
     pos = 0
-    for hit in _PARTICLE_NAME.finditer(piece):
+    for hit in _shielded_parts(piece):
         word = _placeholder(n, taken)
         n += 1
         out += [piece[pos : hit.start()], word]
