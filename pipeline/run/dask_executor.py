@@ -221,7 +221,10 @@ class DaskExecutor:
             with _connect(distributed.Client, self.address) as client:
                 yield client
             return
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        # The workers' statistical profiler samples the running task's stack every 10 ms:
+        # CPU taken from the pipeline, for a dashboard a LocalCluster here does not have.
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                              "distributed.worker.profile.enabled": False}):
             make_cluster: Any = distributed.LocalCluster
             cluster = make_cluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
