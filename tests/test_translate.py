@@ -247,3 +247,20 @@ def test_argos_names_are_projected_where_the_output_has_them(
     for s in side.sentences():
         for m in s.mentions:
             assert m.method == PROJECTION and side.text[m.start : m.end] == m.text
+
+
+@pytest.mark.skipif(not apertium.is_available(), reason="Apertium fr->es->en is not installed")
+def test_a_name_the_first_step_leaves_unchanged_is_not_read_in_the_pivot_language() -> None:
+    # « Goma » is no French word: fr-es passes it through, and spa-eng reads Spanish
+    # « goma » (rubber). « Édimbourg » the first step knows: the engine's "Edinburgh" stays.
+    doc = with_names(make_doc("art-g", [["Les rebelles ont atteint Goma.",
+                                         "Il est arrivé à Édimbourg."]]),
+                     {"Goma": "LOC", "Édimbourg": "LOC"})
+    engine = apertium.ApertiumTranslator()
+    translate([doc], engine, TranslationCache(None))
+    side = doc.translation
+    assert side is not None
+    assert "Goma" in side.text and "Rub" not in side.text and "Edinburgh" in side.text
+    projected = {m.text for s in side.sentences() for m in s.mentions if m.method == PROJECTION}
+    assert projected == {"Goma", "Edinburgh"}
+    engine.close()

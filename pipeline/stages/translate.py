@@ -232,9 +232,11 @@ def translate(docs: list[Document], translator: Translator, cache: TranslationCa
 def _resolve(chunk: _Chunk, translator: Translator, cache: TranslationCache,
              done: dict[str, str], protects: bool) -> None:
     """Names put back and projected, unknown words resolved: each job gets its result."""
+    unchanged = _unchanged_at_first_step(chunk.alone, translator, cache)
     for name in chunk.alone:
         sent, kept = chunk.shielded[name]
-        chunk.forms[name] = entities.from_engine(name, entities.unshield(done[sent], kept))
+        chunk.forms[name] = entities.Form(name, "kept") if name in unchanged else \
+            entities.from_engine(name, entities.unshield(done[sent], kept))
     items = [_project(job, done[job.protected.text], chunk.forms, protects)
              for job in chunk.jobs.values()]
     first_step = translator.first_step_engine()
@@ -248,6 +250,22 @@ def _resolve(chunk: _Chunk, translator: Translator, cache: TranslationCache,
     )
     for job, outcome in zip(chunk.jobs.values(), outcomes, strict=True):
         job.result = outcome
+
+
+def _unchanged_at_first_step(names: list[str], translator: Translator,
+                             cache: TranslationCache) -> set[str]:
+    """Capitalised names the first step of a pivot chain writes unchanged: a name its
+    French dictionary does not know (« Goma ») or knows as the same in the pivot language
+    (« Washington »). The English is then the name as written: whatever the second step
+    makes of it is a pivot-language reading (Spanish « goma » -> "rubber")."""
+    first_step = translator.first_step_engine()
+    todo = [n for n in names if n[:1].isupper()]
+    if first_step is None or not todo:
+        return set()
+    engine = _word_engine(first_step, f"{translator.fingerprint()}|first-step", cache)
+    out = engine(todo)
+    return {n for n, o in zip(todo, out, strict=True)
+            if " ".join(o.replace(entities.UNKNOWN, "").split()) == " ".join(n.split())}
 
 
 def _plan(docs: list[Document], protects: bool, names: bool) -> _Chunk:
