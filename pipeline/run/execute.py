@@ -88,7 +88,7 @@ class PoolExecutor:
         try:
             pending: deque[Future[ChunkResult]] = deque()
             for chunk in chunks:
-                pending.append(pool.submit(process_chunk, chunk, job))
+                pending.append(_submit(pool, chunk, job))
                 if len(pending) >= self.window:
                     yield _done(_result(pending.popleft()), on_stage)
             while pending:
@@ -99,12 +99,24 @@ class PoolExecutor:
         pool.shutdown()
 
 
+def _submit(pool: ProcessPoolExecutor, chunk: list[Task], job: Job) -> Future[ChunkResult]:
+    """A pool whose worker died refuses new work at once: the same run fault as a result."""
+    try:
+        return pool.submit(process_chunk, chunk, job)
+    except BrokenProcessPool as exc:
+        raise _worker_died() from exc
+
+
 def _result(future: Future[ChunkResult]) -> ChunkResult:
     try:
         return future.result()
     except BrokenProcessPool as exc:
-        raise RunFault("a worker process died (killed, or out of memory?)",
-                       "If it happens again, run with -j 1 or a smaller --chunk-size") from exc
+        raise _worker_died() from exc
+
+
+def _worker_died() -> RunFault:
+    return RunFault("a worker process died (killed, or out of memory?)",
+                    "If it happens again, run with -j 1 or a smaller --chunk-size")
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
