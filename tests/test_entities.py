@@ -164,3 +164,15 @@ def test_compounds_outside_mentions_survive_the_pivot_chain() -> None:
 def test_world_news_names_whose_spellings_differ(french: str, english: str) -> None:
     form = entities.alias_form(french)
     assert form is not None and form.text == english
+
+
+def test_the_rest_of_a_hyphenated_word_a_mention_stops_inside_is_kept() -> None:
+    sent = sentence("Après l'investiture de Lai Ching-te à Taipei.", [("Lai Ching", "PER")])
+    protected = entities.protect(sent)
+    assert "Ching" not in protected.text and "-te" not in protected.text
+    (word, m), = protected.slots
+    assert protected.suffix == {word: "-te"}
+    out = entities.substitute(f"After the investiture of {word} in Taipei.", protected,
+                              {m.text: entities.Form(m.text, "kept")})
+    assert out.text == "After the investiture of Lai Ching-te in Taipei."
+    assert [out.text[a:b] for a, b, _, _ in out.spans] == ["Lai Ching-te"]

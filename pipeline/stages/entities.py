@@ -53,6 +53,9 @@ _PARTICLE_NAME = re.compile(r"(?<![\w-])(?:[Aa]l|[Ee]l|[Aa]d|[Aa]sh)-[^\W\d_][\w
 _COMPOUND = re.compile(r"(?<![\w-])[A-ZÀ-ÖØ-Þ][^\W\d_]*"
                        r"(?:-(?:(?:[a-zà-ÿ]{1,3}|sous|lès)-)*[A-ZÀ-ÖØ-Þ][^\W\d_]*)+(?![\w-])")
 _ARTICLE_FR = re.compile(r"(?:^|(?<=[\s(«\"]))([Ll]es|[Ll][ae]|[Ll]['’])\s*$")
+#: The rest of a hyphenated word a mention stops inside (« Lai Ching » of « Lai
+#: Ching-te »): part of the name, kept as written.
+_HYPHEN_TAIL = re.compile(r"-[^\W\d_]+(?:-[^\W\d_]+)*")
 #: « Al » or « El » written as a word just before a name is part of it.
 _LEADING_ARTICLE = re.compile(r"(?:^|(?<=\s))(?:Al|El) $")
 #: The engine's word for "unknown" in marked output (apertium.UNKNOWN).
@@ -147,6 +150,7 @@ class Protected:
     slots: list[tuple[str, Mention]] = field(default_factory=list)  # placeholder, mention
     kept: dict[str, str] = field(default_factory=dict)  # placeholder -> name part, no mention
     prefix: dict[str, str] = field(default_factory=dict)  # placeholder -> « Al » before it
+    suffix: dict[str, str] = field(default_factory=dict)  # placeholder -> « -te » after it
     #: placeholders followed in the source by a lower-case word (see :func:`_recase`)
     lower_after: set[str] = field(default_factory=set)
 
@@ -168,7 +172,8 @@ def protect(sentence: Sentence) -> Protected:
     """Replace each name of the sentence by a placeholder the engine passes through; so
     too each Arabic-style name part outside them (« al-Asad » when no mention holds it:
     Apertium reads « al » as Spanish "to the"). An « Al » or « El » just before a name
-    goes with it (« Al Hachd al-Chaabi »)."""
+    goes with it (« Al Hachd al-Chaabi »), and so does the rest of a hyphenated word the
+    mention stops inside (« Lai Ching » + « -te »)."""
     text, base = sentence.text, sentence.start
     out: list[str] = []
     result = Protected("")
@@ -187,6 +192,10 @@ def protect(sentence: Sentence) -> Protected:
         result.slots.append((word, m))
         if lead:
             result.prefix[word] = text[start:a]
+        tail = _HYPHEN_TAIL.match(text, b)
+        if tail:
+            result.suffix[word] = tail.group()
+            b = tail.end()
         if text[b:].lstrip(" '’-")[:1].islower():
             result.lower_after.add(word)
         pos = b
@@ -287,7 +296,8 @@ def substitute(marked: str, protected: Protected, forms: dict[str, Form]) -> Pro
             before = _ARTICLE_BEFORE.sub("", before)
         parts.append(before)
         start = sum(len(p) for p in parts)
-        shown = protected.prefix.get(hit.group(1), "") + form.text
+        shown = protected.prefix.get(hit.group(1), "") + form.text + \
+            protected.suffix.get(hit.group(1), "")
         parts.append(shown)
         result.spans.append((start, start + len(shown), Form(shown, form.how, form.article), m))
         pos = hit.end()
