@@ -176,3 +176,19 @@ def test_the_rest_of_a_hyphenated_word_a_mention_stops_inside_is_kept() -> None:
                               {m.text: entities.Form(m.text, "kept")})
     assert out.text == "After the investiture of Lai Ching-te in Taipei."
     assert [out.text[a:b] for a, b, _, _ in out.spans] == ["Lai Ching-te"]
+
+
+def test_a_capitalised_article_inside_a_sentence_belongs_to_the_name() -> None:
+    sent = sentence("Il l'a dit au journal Le Monde, puis à La Défense. Le Caire attend.",
+                    [("Monde", "ORG"), ("Défense", "LOC"), ("Caire", "LOC")])
+    protected = entities.protect(sent)
+    (w1, _), (w2, _), (w3, _) = protected.slots
+    assert protected.whole == {w1: "Le Monde", w2: "La Défense"}  # not after a full stop
+    assert "Le Monde" not in protected.text and "La Défense" not in protected.text
+    forms = {"Monde": entities.Form("World", "translated"),
+             "Défense": entities.Form("Defence", "translated"),
+             "Caire": entities.Form("Cairo", "alias")}
+    out = entities.substitute(f"He said it to the newspaper {w1}, then to {w2}. The {w3} waits.",
+                              protected, forms)
+    assert out.text == "He said it to the newspaper Le Monde, then to La Défense. Cairo waits."
+    assert entities.alias_form("Le Caire").text == "Cairo"  # type: ignore[union-attr]

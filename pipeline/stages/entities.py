@@ -58,6 +58,11 @@ _ARTICLE_FR = re.compile(r"(?:^|(?<=[\s(«\"]))([Ll]es|[Ll][ae]|[Ll]['’])\s*$"
 _HYPHEN_TAIL = re.compile(r"-[^\W\d_]+(?:-[^\W\d_]+)*")
 #: « Al » or « El » written as a word just before a name is part of it.
 _LEADING_ARTICLE = re.compile(r"(?:^|(?<=\s))(?:Al|El) $")
+#: So is a French article written with a capital inside a sentence (« selon Le Monde »,
+#: « à La Défense », « vers Le Havre »): the model's mention often leaves it out
+#: (« Monde », « Défense »), and alone the rest is a common word ("World", "Defence").
+#: After a colon, a quotation mark or at the start, the capital says nothing.
+_CAPITAL_ARTICLE = re.compile(r"(?<=[\w,] )(?:Le|La|Les) ")
 #: The engine's word for "unknown" in marked output (apertium.UNKNOWN).
 UNKNOWN = "\ue01e"
 
@@ -151,6 +156,8 @@ class Protected:
     kept: dict[str, str] = field(default_factory=dict)  # placeholder -> name part, no mention
     prefix: dict[str, str] = field(default_factory=dict)  # placeholder -> « Al » before it
     suffix: dict[str, str] = field(default_factory=dict)  # placeholder -> « -te » after it
+    #: placeholder -> the whole name with its capitalised article (« Le Monde »)
+    whole: dict[str, str] = field(default_factory=dict)
     #: placeholders followed in the source by a lower-case word (see :func:`_recase`)
     lower_after: set[str] = field(default_factory=set)
 
@@ -183,25 +190,38 @@ def protect(sentence: Sentence) -> Protected:
         a, b = m.start - base, m.end - base
         if a < pos or b > len(text):
             continue
-        lead = _LEADING_ARTICLE.search(text[pos:a])
-        start = pos + lead.start() if lead else a
+        start, capital = _lead(text, pos, a)
         n = _shield_into(text[pos:start], out, result.kept, n, text)
         word = _placeholder(n, text)
         n += 1
         out.append(word)
         result.slots.append((word, m))
-        if lead:
+        if start < a and not capital:
             result.prefix[word] = text[start:a]
         tail = _HYPHEN_TAIL.match(text, b)
         if tail:
             result.suffix[word] = tail.group()
             b = tail.end()
+        if capital:
+            result.whole[word] = text[start:b]
         if text[b:].lstrip(" '’-")[:1].islower():
             result.lower_after.add(word)
         pos = b
     _shield_into(text[pos:], out, result.kept, n, text)
     result.text = "".join(out)
     return result
+
+
+def _lead(text: str, pos: int, a: int) -> tuple[int, bool]:
+    """Where a name starting at ``a`` really starts (an « Al » or a capitalised article
+    before it goes with it), and whether it was a capitalised article."""
+    lead = _LEADING_ARTICLE.search(text[pos:a])
+    if lead:
+        return pos + lead.start(), False
+    capital = _CAPITAL_ARTICLE.search(text, max(pos, a - 4), a)
+    if capital and capital.end() == a and capital.start() >= pos:
+        return capital.start(), True
+    return a, False
 
 
 def shield(text: str) -> tuple[str, dict[str, str]]:
@@ -290,20 +310,30 @@ def substitute(marked: str, protected: Protected, forms: dict[str, Form]) -> Pro
     pos = 0
     for hit in pattern.finditer(marked):
         m = by_word[hit.group(1)]
-        form = forms[m.text]
+        form = _form_of(hit.group(1), m, protected, forms)
         before = marked[pos : hit.start()]
         if _drops_article(m, form):
             before = _ARTICLE_BEFORE.sub("", before)
         parts.append(before)
         start = sum(len(p) for p in parts)
-        shown = protected.prefix.get(hit.group(1), "") + form.text + \
-            protected.suffix.get(hit.group(1), "")
+        shown = form.text
         parts.append(shown)
-        result.spans.append((start, start + len(shown), Form(shown, form.how, form.article), m))
+        result.spans.append((start, start + len(shown), form, m))
         pos = hit.end()
     parts.append(marked[pos:])
     result.text = "".join(parts)
     return result
+
+
+def _form_of(word: str, m: Mention, protected: Protected, forms: dict[str, Form]) -> Form:
+    """The English form shown for a placeholder: the mention's, with the « Al » before it
+    and the hyphenated tail after it; a name with a capitalised article, whole."""
+    whole = protected.whole.get(word)
+    if whole is not None:
+        return alias_form(whole) or Form(whole, "kept")
+    form = forms[m.text]
+    text = protected.prefix.get(word, "") + form.text + protected.suffix.get(word, "")
+    return Form(text, form.how, form.article)
 
 
 def _drops_article(m: Mention, form: Form) -> bool:
