@@ -101,6 +101,13 @@ def _same_as_reference(out: Path, reference: Path) -> None:
     assert _files(out) == _files(reference)
     assert len(_files(out)) == 60 + 5 + 1
     assert _statuses(out) == _statuses(reference)  # the same errors, the same messages
+    assert _validation(out)["problems"] == _validation(reference)["problems"] == []
+
+
+def _validation(out: Path) -> dict[str, object]:
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    validation: dict[str, object] = report["validation"]
+    return validation
 
 
 def test_the_default_run_does_not_import_dask(tmp_path: Path) -> None:
@@ -135,6 +142,9 @@ def test_a_local_cluster_makes_the_same_bytes(corpus: Path, reference: Path) -> 
                    local=True)
     assert result["rc"] == 1, result["stderr"]
     _same_as_reference(out, reference)
+    # jing ran on the workers for every article; the driver checked links, ids, the corpus
+    assert _validation(out)["schema_checked_by_workers"] == 65
+    assert _validation(reference)["schema_checked_by_workers"] == 0
 
 
 @needs_unshare
@@ -144,6 +154,7 @@ def test_two_nodes_make_the_same_bytes(corpus: Path, reference: Path) -> None:
     result = nodes("run", str(corpus), "-o", str(out), "--executor", "dask", "-q")
     assert result["rc"] == 1, result["stderr"]
     _same_as_reference(out, reference)
+    assert _validation(out)["schema_checked_by_workers"] == 65
 
 
 @needs_unshare

@@ -4,7 +4,8 @@ alone (threads) give the same files and results; workers return bytes, the drive
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,20 +15,30 @@ from pipeline.ingest.units import Options, Unit
 from pipeline.ingest.units import plan as plan_units
 from pipeline.run.execute import Executor, PoolExecutor, SerialExecutor, choose_executor
 from pipeline.run.runner import Settings, run
+from pipeline.run.validation import SchemaCheck, check_schema
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 
-STAGES = ("clean", "tei", "corpus")  # no models: fast, and every executor path is exercised
+STAGES = ("clean", "tei", "corpus", "validate")  # no models: fast; every executor path
 
 
 class ThreadExecutor:
-    """An executor made from the interface alone, as a Dask one would be."""
+    """An executor made from the interface alone, as a Dask one would be; like the Dask
+    one, it schema-checks the TEI bytes it brought back where it ran them."""
 
     jobs = 2
+
+    def __init__(self) -> None:
+        self.checked: dict[str, SchemaCheck] = {}
 
     def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
                    on_stage: OnStage | None = None) -> Iterator[ChunkResult]:
         with ThreadPoolExecutor(2) as pool:
-            yield from pool.map(lambda chunk: process_chunk(chunk, job), chunks)
+            for result in pool.map(lambda chunk: process_chunk(chunk, job), chunks):
+                self.checked.update(check_schema(sorted(result.tei.items())))
+                yield result
+
+    def schema_checks(self) -> Mapping[str, SchemaCheck]:
+        return self.checked
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -51,6 +62,9 @@ def test_every_executor_makes_the_same_bytes(tmp_path: Path, seeds_dir: Path,
                               chunk_size=2, verbosity=-1), executor=executor)
         assert report.exit_status() == 0
         assert [d.status for d in report.documents] == ["ok"] * 5
+        assert report.validation["problems"] == [] and report.validation["files"] == 6
+        by_workers = report.validation["schema_checked_by_workers"]
+        assert by_workers == (5 if name == "threads" else 0)  # the driver skips jing for them
         made[name] = _files(out)
     assert len(made["serial"]) == 6
     assert made["serial"] == made["pool"] == made["threads"]
@@ -78,3 +92,21 @@ def test_choose_executor_by_jobs() -> None:
     assert isinstance(choose_executor(1), SerialExecutor)
     pool = choose_executor(3)
     assert isinstance(pool, PoolExecutor) and pool.jobs == 3
+
+
+def test_a_schema_check_made_elsewhere_names_the_driver_s_file(tmp_path: Path,
+                                                             seeds_dir: Path,
+                                                             epoch: None) -> None:
+    """A worker's schema problems come back with the lines of the file the driver wrote,
+    and only for the bytes it checked."""
+    out = tmp_path / "out"
+    run(Settings(inputs=[str(seeds_dir)], output=out, stages=("clean", "tei"),
+                 verbosity=-1))
+    good = sorted((out / "tei").glob("*.xml"))[0]
+    broken = re.sub(rb"(<teiHeader[^>]*>)", rb"\1<bogus/>", good.read_bytes(), count=1)
+    assert b"<bogus/>" in broken
+    check = check_schema([("art-x", broken), ("art-y", good.read_bytes())])
+    assert check["art-y"].problems == ()
+    (problem,) = {p.message: p for p in check["art-x"].problems}.values()
+    assert problem.kind == "schema" and "bogus" in problem.message and problem.line
+    assert check["art-x"].sha256 != check["art-y"].sha256

@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +47,7 @@ from pipeline.run.context import fingerprints, process_engines
 from pipeline.run.report import DocResult
 from pipeline.run.settings import Settings
 from pipeline.run.shipping import Shipped, Tables, pack, pack_tables, unpacked
+from pipeline.run.validation import SchemaCheck, check_schema
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 from pipeline.stages.table import TABLE
 
@@ -60,6 +61,8 @@ DaskClient = Any
 ALLOWED_FAILURES = 2
 #: Seconds to reach a scheduler before the run stops (exit 2).
 CONNECT_TIMEOUT_S = 5
+#: TEI files per schema-check task on a worker (one jing call; jing takes ~1 s to start).
+SCHEMA_BATCH = 200
 #: Chunks in flight per worker: one running, one waiting (memory stays bounded).
 IN_FLIGHT_PER_WORKER = 2
 INSTALL = ("--executor dask needs Dask on the driver and on every worker: "
@@ -157,6 +160,11 @@ class DaskExecutor:
         self.timeout = settings.chunk_timeout
         #: Dask's own log lines (cluster start, workers joining) only with -v.
         self.log_level = logging.INFO if settings.verbosity > 0 else logging.WARNING
+        self.checked: dict[str, SchemaCheck] = {}
+
+    def schema_checks(self) -> Mapping[str, SchemaCheck]:
+        """The articles the workers schema-checked (see :class:`_SchemaChecks`)."""
+        return self.checked
 
     def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
                    on_stage: OnStage | None = None) -> Iterator[ChunkResult]:
@@ -169,11 +177,14 @@ class DaskExecutor:
             threads = sum(client.nthreads().values()) or self.jobs
             window = max(2, IN_FLIGHT_PER_WORKER * threads)
             todo = itertools.chain([first] if first else [], todo)
+            checks = _SchemaChecks(client, "validate" in job.settings.stages)
             for result in self._stream(client, todo, job, window):
+                checks.add(result)
                 if on_stage:
                     for stage in TABLE:
                         on_stage(stage.name, len(result.results))
                 yield result
+            self.checked = checks.gather(self.timeout)
 
     def _stream(self, client: DaskClient, chunks: Iterable[list[Task]], job: Job,
                 window: int) -> Iterator[ChunkResult]:
@@ -232,6 +243,44 @@ class DaskExecutor:
         make_client: Any = distributed.Client
         with cluster, make_client(cluster, set_as_default=False) as client:
             yield client
+
+
+class _SchemaChecks:
+    """The validate step's schema check, spread over the workers.
+
+    jing costs about 1 s to start, so the TEI bytes the chunks bring back are sent on in
+    batches of :data:`SCHEMA_BATCH` (one jing call each) while the next chunks run. The
+    driver keeps the checks that need the whole corpus (links, ids, the corpus shell) and
+    schema-checks itself any article whose batch did not come back.
+    """
+
+    def __init__(self, client: DaskClient, wanted: bool) -> None:
+        self.client = client
+        self.wanted = wanted
+        self.batch: list[tuple[str, bytes]] = []
+        self.futures: list[Future[dict[str, SchemaCheck]]] = []
+
+    def add(self, result: ChunkResult) -> None:
+        if not self.wanted:
+            return
+        self.batch += sorted(result.tei.items())
+        if len(self.batch) >= SCHEMA_BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        if self.batch:
+            self.futures.append(self.client.submit(check_schema, self.batch, pure=False))
+            self.batch = []
+
+    def gather(self, timeout: float) -> dict[str, SchemaCheck]:
+        self._send()
+        checked: dict[str, SchemaCheck] = {}
+        for future in self.futures:
+            try:
+                checked.update(future.result(timeout=timeout))
+            except Exception:  # a lost batch: the driver checks those articles itself
+                cast(Any, future).cancel()
+        return checked
 
 
 def _refuse_unless_same_engines(client: DaskClient, job: Job) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
@@ -35,6 +35,7 @@ from pipeline.run.atomic import HELD_LOCK_FDS
 from pipeline.run.context import process_engines
 from pipeline.run.faults import RunFault, die_with_parent
 from pipeline.run.settings import Settings
+from pipeline.run.validation import SchemaCheck
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 from pipeline.stages.table import TABLE
 
@@ -47,8 +48,20 @@ class Executor(Protocol):
     def map_chunks(self, chunks: Iterable[list[Task]], job: Job,
                    on_stage: OnStage | None = None) -> Iterator[ChunkResult]: ...
 
+    def schema_checks(self) -> Mapping[str, SchemaCheck]:
+        """Articles (by id) this executor schema-checked where it ran them; the driver
+        skips those (empty: the driver checks every new file itself)."""
+        ...
 
-class SerialExecutor:
+
+class _DriverValidates:
+    """Local executors: the driver schema-checks the files (jing, two calls at once)."""
+
+    def schema_checks(self) -> Mapping[str, SchemaCheck]:
+        return {}
+
+
+class SerialExecutor(_DriverValidates):
     """In this process, one chunk after the other (engines stay loaded between runs)."""
 
     jobs = 1
@@ -70,7 +83,7 @@ def _init_worker(mt_threads: int, parent: int) -> None:
     process_engines().mt_threads = mt_threads
 
 
-class PoolExecutor:
+class PoolExecutor(_DriverValidates):
     """Worker processes on this machine, each with its own engines (one MT thread each).
 
     On any way out but success (a run fault, Ctrl-C, SIGTERM) the workers are killed at

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from pipeline.run.plan import Plan, config_fingerprint, ingest_options, make_pla
 from pipeline.run.progress import stage_progress
 from pipeline.run.report import DocResult, RunReport, write_report
 from pipeline.run.settings import Settings
-from pipeline.run.validation import validate_outputs
+from pipeline.run.validation import SchemaCheck, validate_outputs
 from pipeline.run.worker import ChunkResult, Job, Task, make_task
 from pipeline.stages.table import OPTIONAL, TABLE, USER_STAGES
 
@@ -126,7 +126,8 @@ def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> Run
     # is gone), and the corpus, report and views describe every file of tei/.
     folder = reconcile(tei_dir, manifest.documents, {r.id for r in ordered}, settings.prune)
     ordered += folder.kept
-    validation, refreshed = _archive(settings, plan, ordered, out, manifest, stage_seconds)
+    validation, refreshed = _archive(settings, plan, ordered, out, manifest, stage_seconds,
+                                     executor.schema_checks())
     corpus_path = out / "corpus.xml"
     report = RunReport(
         documents=ordered,
@@ -242,8 +243,8 @@ def _check_cache(path: Path) -> list[str]:
 
 
 def _archive(settings: Settings, plan: Plan, ordered: list[DocResult], out: Path,
-             manifest: Manifest, stage_seconds: dict[str, float]
-             ) -> tuple[dict[str, Any], list[str]]:
+             manifest: Manifest, stage_seconds: dict[str, float],
+             remote: Mapping[str, SchemaCheck]) -> tuple[dict[str, Any], list[str]]:
     """The corpus root, validation and the derived views, when selected and changed."""
     good = good_outputs(ordered)
     corpus_path = out / "corpus.xml"
@@ -255,7 +256,8 @@ def _archive(settings: Settings, plan: Plan, ordered: list[DocResult], out: Path
         remove_corpus(corpus_path, manifest)
     validation: dict[str, Any] = manifest.get("validation", {})
     if "validate" in settings.stages and good:
-        validation, seconds = validate_outputs(ordered, good, corpus_path, manifest, changed)
+        validation, seconds = validate_outputs(ordered, good, corpus_path, manifest, changed,
+                                               remote)
         if seconds is not None:
             stage_seconds["validate"] = seconds
         manifest.set("validation", validation)

@@ -1,23 +1,63 @@
 """The validate step: tei_all and cross-file checks over what the run leaves.
 
 Articles validated before and unchanged since are not schema-checked again (their ids are
-still compared); nothing is validated again when no output changed.
+still compared); nothing is validated again when no output changed. An executor that ran
+the schema check on its workers (Dask: :func:`check_schema` over batches of the TEI bytes it
+brought back) hands in a :class:`SchemaCheck` per article: the driver then skips jing for
+the files whose bytes match and keeps only the link and cross-file checks, which need the
+whole corpus.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.run.manifest import Manifest
 from pipeline.run.report import DocResult
+from pipeline.tei.validate import Problem
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    """The tei_all check of one article's TEI bytes, made elsewhere (a worker)."""
+
+    sha256: str
+    problems: tuple[Problem, ...] = ()
+
+
+def check_schema(batch: list[tuple[str, bytes]]) -> dict[str, SchemaCheck]:
+    """Schema-check TEI files given as (id, bytes), in one jing call where jing is installed.
+
+    Runs on a worker: the files are laid out in a private temporary folder, so no shared
+    filesystem is needed. Only schema problems come back (the driver checks links and ids
+    across the corpus itself), with the line numbers of the file the driver writes.
+    """
+    from pipeline.tei.validate import validate
+
+    with tempfile.TemporaryDirectory(prefix="newscorpus-schema-") as tmp:
+        paths = {}
+        for doc_id, data in batch:
+            path = Path(tmp) / f"{doc_id}.xml"
+            path.write_bytes(data)
+            paths[str(path)] = doc_id
+        found: dict[str, list[Problem]] = {doc_id: [] for doc_id, _ in batch}
+        for problem in validate(list(paths)):
+            if problem.kind == "schema" and problem.path in paths:
+                found[paths[problem.path]].append(problem)
+    shas = {doc_id: hashlib.sha256(data).hexdigest() for doc_id, data in batch}
+    return {doc_id: SchemaCheck(shas[doc_id], tuple(found[doc_id])) for doc_id in found}
 
 
 def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Path,
-                     manifest: Manifest, changed: bool) -> tuple[dict[str, Any], float | None]:
+                     manifest: Manifest, changed: bool,
+                     remote: Mapping[str, SchemaCheck] | None = None,
+                     ) -> tuple[dict[str, Any], float | None]:
     """The validation record (kept in the manifest) and the seconds spent (None: reused)."""
     validation: dict[str, Any] = manifest.get("validation", {})
     state = hashlib.sha256("".join(sorted(
@@ -30,13 +70,27 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     shas = {r.output: r.output_sha256 for r in ordered if r.output}
     before: dict[str, str] = manifest.get("valid_files", {})
     known = [p for p in good if before.get(str(p)) == shas.get(str(p))]
+    elsewhere = _checked_elsewhere(ordered, remote or {})
     fresh = [p for p in good if p not in known]
     problems = validate(fresh + ([corpus_path] if corpus_path.exists() else []),
-                        known_valid=known)
+                        known_valid=known + [p for p in fresh if str(p) in elsewhere])
+    problems += [problem for p in fresh for problem in elsewhere.get(str(p), ())]
     seconds = round(time.perf_counter() - t0, 4)
     bad = {p.path for p in problems}
     manifest.set("valid_files", {str(p): shas[str(p)] for p in good
                                  if str(p) not in bad and shas.get(str(p))})
     validation = {"state": state, "files": len(good) + 1, "schema_checked": len(fresh) + 1,
+                  "schema_checked_by_workers": len([p for p in fresh if str(p) in elsewhere]),
                   "problems": [asdict(p) for p in problems]}
     return validation, seconds
+
+
+def _checked_elsewhere(ordered: list[DocResult],
+                       remote: Mapping[str, SchemaCheck]) -> dict[str, list[Problem]]:
+    """Output path -> schema problems, for articles whose written bytes were checked."""
+    checked: dict[str, list[Problem]] = {}
+    for r in ordered:
+        check = remote.get(r.id)
+        if r.output and check is not None and check.sha256 == r.output_sha256:
+            checked[r.output] = [replace(p, path=r.output) for p in check.problems]
+    return checked
