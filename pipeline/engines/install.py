@@ -276,26 +276,18 @@ def _install_from_url(
     limits: ArchiveLimits,
     timeout: float,
 ) -> Path:
+    """Download into the packages folder under its lock (re-entrant: the install inside
+    takes it again), so a sweep never removes a download in progress."""
     with install_lock(packages_dir, wait=True):
-        return _install_from_url_locked(url, packages_dir, pair, replace, limits, timeout)
-
-
-def _install_from_url_locked(
-    url: str,
-    packages_dir: Path,
-    pair: tuple[str, str] | None,
-    replace: bool,
-    limits: ArchiveLimits,
-    timeout: float,
-) -> Path:
-    fd, name = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=packages_dir)
-    os.close(fd)
-    part = Path(name)
-    try:
-        _download(url, part, timeout, limits.max_download_bytes)
-        return install_archive(part, packages_dir, pair=pair, replace=replace, limits=limits)
-    finally:
-        part.unlink(missing_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=packages_dir)
+        os.close(fd)
+        part = Path(name)
+        try:
+            _download(url, part, timeout, limits.max_download_bytes)
+            return install_archive(part, packages_dir, pair=pair, replace=replace,
+                                   limits=limits)
+        finally:
+            part.unlink(missing_ok=True)
 
 
 def _install_from_index(
