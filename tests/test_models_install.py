@@ -554,3 +554,35 @@ def test_a_live_install_s_folder_is_not_swept(tmp_path: Path) -> None:
         holder.wait()
     assert main(["list", "--packages-dir", str(pkgs)]) == 0
     assert not (pkgs / ".install-live").exists()
+
+
+def test_index_install_downloads_and_installs_under_the_lock(
+    good_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index names a link; the package is downloaded and installed, and no download
+    or temporary folder is left (an index served on 127.0.0.1: no network)."""
+    import functools
+    import http.server
+    import threading
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "pkg.argosmodel").write_bytes(good_archive.read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    (site / "index.json").write_text(json.dumps([
+        {"code": "translate-fr_en", "from_code": "fr", "to_code": "en",
+         "package_version": "1.0", "links": [f"{base}/missing.argosmodel",
+                                             f"{base}/pkg.argosmodel"]}]), encoding="utf-8")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ARGOS_PACKAGE_INDEX", base)
+    try:
+        pkgs = tmp_path / "packages"
+        dest = install_argos(None, pkgs, timeout=10)  # the first link fails, the next works
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert dest == pkgs / TOP and (dest / "model" / "model.bin").is_file()
+    assert [p.name for p in pkgs.iterdir()] == [TOP]
