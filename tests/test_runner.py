@@ -136,3 +136,29 @@ def test_one_changed_article_is_the_only_one_recomputed_and_revalidated(
     assert status == {"art-002_c4caf1a168c1a9ad": "ok", "art-004_8cab881343aabe4f": "skipped"}
     # the changed article and the corpus shell, not the unchanged article
     assert data["validation"]["schema_checked"] == 2 and data["validation"]["problems"] == []
+
+
+@needs_apertium
+def test_the_driver_reads_back_no_article_whose_checks_came_with_it(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers check each article's bytes (links, ids); the driver parses only the corpus."""
+    from pipeline.tei import validate
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for name in ("002_c4caf1a168c1a9ad.txt", "004_8cab881343aabe4f.txt"):
+        shutil.copy(seeds_dir / name, inp / name)
+    parsed: list[str] = []
+    real_parse = validate._parse
+
+    def spy(path: Path, problems: list[validate.Problem]) -> object:
+        parsed.append(Path(path).name)
+        return real_parse(path, problems)
+
+    monkeypatch.setattr(validate, "_parse", spy)
+    out = tmp_path / "out"
+    assert main(["run", str(inp), "-o", str(out), "-q"]) == 0
+    assert parsed == ["corpus.xml"]
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["validation"]["schema_checked"] == 3 and data["validation"]["problems"] == []

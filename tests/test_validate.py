@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,53 @@ def test_problem_reads_like_a_compiler_message() -> None:
 def test_unknown_engine_is_a_config_error() -> None:
     with pytest.raises(validate.ConfigError):
         validate.validate([], engine="xmllint")
+
+
+def test_check_file_finds_what_validate_finds_without_a_schema(tmp_path: Path) -> None:
+    """An article's own checks on its bytes (a worker's): the same problems, lines and ids."""
+    path = _article(tmp_path)
+    tree = etree.parse(str(path))
+    tree.getroot().find(".//tei:persName[@ref='#r-kadhimi']", NS).set("ref", "#r-nobody")
+    tree.write(str(path), encoding="UTF-8", xml_declaration=True)
+    data = path.read_bytes()
+
+    check = validate.check_file(data, str(path))
+    assert list(check.problems) == validate.validate([path], engine="none")
+    assert [p.message for p in check.problems] == [
+        "@ref '#r-nobody' points to no xml:id in this file"]
+    assert check.ids == tuple(tree.getroot().xpath("//@xml:id"))
+    assert check.ids[0] == DOC_ID
+    broken = validate.check_file(data[: len(data) // 2], "half.xml")
+    assert broken.ids == () and broken.problems
+    assert {p.kind for p in broken.problems} == {"wellformed"}
+
+
+def test_handed_in_checks_replace_reading_the_file(tmp_path: Path) -> None:
+    """A file whose checks are handed in is not parsed: their problems are reported under
+    its path, and its ids still take part in the corpus's checks."""
+    one = _article(tmp_path / "tei", "one.xml")
+    two = _article(tmp_path / "tei", "two.xml")  # the same ids as one.xml
+    corpus = tmp_path / "corpus.xml"
+    tei.write_corpus([one, two], corpus, run=RUN, apps=[])
+    said = Problem("elsewhere", 3, "a problem found where the bytes were made", "links")
+    handed = {validate.norm_path(p): replace(validate.check_file(p.read_bytes(), p.name),
+                                             problems=(said,))
+              for p in (one, two)}
+    problems = validate.validate([one, two, corpus], engine="none", checked=handed)
+    assert [(p.path, p.message) for p in problems[:2]] == [(str(one), said.message),
+                                                           (str(two), said.message)]
+    repeats = [p for p in problems[2:] if "repeats" in p.message]
+    # ids repeat across the corpus: every member is read again to name the lines
+    assert repeats and all(p.path == str(two) and p.line for p in repeats)
+
+    tei.write_corpus([one], corpus, run=RUN, apps=[])
+    clean = {k: replace(v, problems=()) for k, v in handed.items()}
+    assert validate.validate([one, corpus], engine="none", checked=clean) == []
+
+
+def test_jing_calls_are_few_and_even() -> None:
+    names = [f"f{i}.xml" for i in range(2501)]
+    chunks = validate._jing_chunks(names)
+    assert [len(c) for c in chunks] == [834, 834, 833]
+    assert [n for c in chunks for n in c] == names
+    assert validate._jing_chunks(names[:7]) == [names[:7]]

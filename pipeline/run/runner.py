@@ -45,6 +45,7 @@ from pipeline.run.settings import Settings
 from pipeline.run.validation import SchemaCheck, validate_outputs
 from pipeline.run.worker import ChunkResult, Job, Task, make_task
 from pipeline.stages.table import OPTIONAL, TABLE, USER_STAGES
+from pipeline.tei.validate import FileCheck
 
 __all__ = ["OPTIONAL", "STAGES", "DocResult", "RunReport", "Settings", "decide_jobs", "run"]
 #: The stages a user selects, in order (the command line's --stages).
@@ -118,7 +119,9 @@ def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> Run
     stage_seconds: dict[str, float] = {}
     job = Job(settings, specs.fingerprints())
     executor = executor or choose_executor(decide_jobs(settings, len(plan.todo)), settings)
-    load_seconds = _execute(executor, job, plan, manifest, config, results, stage_seconds)
+    file_checks: dict[str, FileCheck] = {}
+    load_seconds = _execute(executor, job, plan, manifest, config, results, stage_seconds,
+                            file_checks)
     notes.extend(process_engines().cache_notes())
     ordered = [results[u.id] for u in plan.units]
     _remove_stale(ordered, out, tei_dir)
@@ -127,7 +130,7 @@ def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> Run
     folder = reconcile(tei_dir, manifest.documents, {r.id for r in ordered}, settings.prune)
     ordered += folder.kept
     validation, refreshed = _archive(settings, plan, ordered, out, manifest, stage_seconds,
-                                     executor.schema_checks())
+                                     executor.schema_checks(), file_checks)
     corpus_path = out / "corpus.xml"
     report = RunReport(
         documents=ordered,
@@ -147,7 +150,8 @@ def _run(settings: Settings, executor: Executor | None, notes: list[str]) -> Run
 
 
 def _execute(executor: Executor, job: Job, plan: Plan, manifest: Manifest, config: str,
-             results: dict[str, DocResult], stage_seconds: dict[str, float]) -> dict[str, float]:
+             results: dict[str, DocResult], stage_seconds: dict[str, float],
+             file_checks: dict[str, FileCheck]) -> dict[str, float]:
     """Run the plan's work through an executor; write each chunk's files as it comes back."""
     settings = job.settings
     load_seconds: dict[str, float] = {}
@@ -158,6 +162,7 @@ def _execute(executor: Executor, job: Job, plan: Plan, manifest: Manifest, confi
     try:
         for chunk in chunks:
             _absorb(chunk, plan, manifest, config, results, stage_seconds, streak)
+            file_checks.update(chunk.checks)
             for name, secs in chunk.load_seconds.items():
                 load_seconds[name] = max(load_seconds.get(name, 0.0), secs)
     except BaseException:  # a run fault, Ctrl-C, SIGTERM: what is finished is recorded
@@ -244,7 +249,8 @@ def _check_cache(path: Path) -> list[str]:
 
 def _archive(settings: Settings, plan: Plan, ordered: list[DocResult], out: Path,
              manifest: Manifest, stage_seconds: dict[str, float],
-             remote: Mapping[str, SchemaCheck]) -> tuple[dict[str, Any], list[str]]:
+             remote: Mapping[str, SchemaCheck], file_checks: Mapping[str, FileCheck],
+             ) -> tuple[dict[str, Any], list[str]]:
     """The corpus root, validation and the derived views, when selected and changed."""
     good = good_outputs(ordered)
     corpus_path = out / "corpus.xml"
@@ -257,7 +263,7 @@ def _archive(settings: Settings, plan: Plan, ordered: list[DocResult], out: Path
     validation: dict[str, Any] = manifest.get("validation", {})
     if "validate" in settings.stages and good:
         validation, seconds = validate_outputs(ordered, good, corpus_path, manifest, changed,
-                                               remote)
+                                               remote, file_checks)
         if seconds is not None:
             stage_seconds["validate"] = seconds
         manifest.set("validation", validation)

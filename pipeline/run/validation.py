@@ -5,7 +5,10 @@ still compared); nothing is validated again when no output changed. An executor 
 the schema check on its workers (Dask: :func:`check_schema` over batches of the TEI bytes it
 brought back) hands in a :class:`SchemaCheck` per article: the driver then skips jing for
 the files whose bytes match and keeps only the link and cross-file checks, which need the
-whole corpus.
+whole corpus. The workers of every executor also hand in each new article's own checks
+(well-formed, links, its ids: :class:`~pipeline.tei.validate.FileCheck`), so the driver
+parses no file it was handed the checks of: its serial share of validation is the
+cross-file id comparison and the corpus root.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from pipeline.run.manifest import Manifest
 from pipeline.run.report import DocResult
-from pipeline.tei.validate import Problem
+from pipeline.tei.validate import FileCheck, Problem, norm_path
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def check_schema(batch: list[tuple[str, bytes]]) -> dict[str, SchemaCheck]:
 def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Path,
                      manifest: Manifest, changed: bool,
                      remote: Mapping[str, SchemaCheck] | None = None,
+                     file_checks: Mapping[str, FileCheck] | None = None,
                      ) -> tuple[dict[str, Any], float | None]:
     """The validation record (kept in the manifest) and the seconds spent (None: reused)."""
     validation: dict[str, Any] = manifest.get("validation", {})
@@ -73,7 +77,8 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     elsewhere = _checked_elsewhere(ordered, remote or {})
     fresh = [p for p in good if p not in known]
     problems = validate(fresh + ([corpus_path] if corpus_path.exists() else []),
-                        known_valid=known + [p for p in fresh if str(p) in elsewhere])
+                        known_valid=known + [p for p in fresh if str(p) in elsewhere],
+                        checked=_handed_in(ordered, file_checks or {}))
     problems += [problem for p in fresh for problem in elsewhere.get(str(p), ())]
     seconds = round(time.perf_counter() - t0, 4)
     bad = {p.path for p in problems}
@@ -94,3 +99,14 @@ def _checked_elsewhere(ordered: list[DocResult],
         if r.output and check is not None and check.sha256 == r.output_sha256:
             checked[r.output] = [replace(p, path=r.output) for p in check.problems]
     return checked
+
+
+def _handed_in(ordered: list[DocResult],
+               file_checks: Mapping[str, FileCheck]) -> dict[str, FileCheck]:
+    """Normalised output path -> the article's own checks, where made on the written bytes."""
+    handed: dict[str, FileCheck] = {}
+    for r in ordered:
+        check = file_checks.get(r.id)
+        if r.output and check is not None and check.sha256 == r.output_sha256:
+            handed[norm_path(r.output)] = check
+    return handed

@@ -23,6 +23,7 @@ from pipeline.run.plan import WorkItem
 from pipeline.run.report import DocResult
 from pipeline.run.settings import Settings
 from pipeline.stages.table import TABLE, Stage
+from pipeline.tei.validate import FileCheck, check_file
 
 #: Called after each stage with its name and the chunk's size (progress bars).
 OnStage = Callable[[str, int], None]
@@ -55,6 +56,9 @@ class ChunkResult:
     tei: dict[str, bytes] = field(default_factory=dict)  # document id -> TEI file bytes
     raw: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id -> (bytes, suffix)
     load_seconds: dict[str, float] = field(default_factory=dict)  # engines it loaded
+    #: id -> the article's own checks on its TEI bytes (run with the validate step): the
+    #: driver does not parse the file again (pipeline/tei/validate.py, check_file).
+    checks: dict[str, FileCheck] = field(default_factory=dict)
 
 
 def make_task(item: WorkItem, options: units.Options) -> Task:
@@ -84,8 +88,10 @@ def process_chunk(tasks: list[Task], job: Job, on_stage: OnStage | None = None,
         kept = ctx.loaded[d.id]
         if kept.raw is not None:
             raw[d.id] = (kept.raw, kept.raw_suffix)
+    checks = {doc_id: check_file(data, f"{doc_id}.xml") for doc_id, data in ctx.tei.items()
+              } if "validate" in job.settings.stages else {}
     return ChunkResult([results[t.id] for t in tasks], ctx.tei, raw,
-                       dict(ctx.engines.loads[loads_before:]))
+                       dict(ctx.engines.loads[loads_before:]), checks)
 
 
 def _ingest(task: Task, result: DocResult, ctx: ChunkContext) -> Document | None:
