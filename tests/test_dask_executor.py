@@ -210,3 +210,35 @@ def test_a_chunk_past_its_time_limit_fails_and_the_run_ends(tmp_path: Path) -> N
     assert errors == {"chunk-timeout"} and len(report["documents"]) == 5
     assert "within 0.05 s (--chunk-timeout)" in report["documents"][0]["error"]["message"]
     assert not list(out.glob("tei/*.xml"))
+
+
+WORKER_ENV_PROBE = """
+import json, os, sys
+from pathlib import Path
+from pipeline.run.dask_executor import DaskExecutor
+from pipeline.run.settings import Settings
+
+def env(names):
+    return {n: os.environ.get(n) for n in names}
+
+if __name__ == "__main__":
+    names = ["MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+    executor = DaskExecutor(Settings(inputs=[], output=Path(sys.argv[1]), jobs=2))
+    with executor._client() as client:
+        print(json.dumps(sorted(client.run(env, names).values(), key=str)))
+"""
+
+
+@needs_unshare
+def test_local_cluster_workers_keep_adaptive_malloc(tmp_path: Path) -> None:
+    """Dask's default MALLOC_TRIM_THRESHOLD_ (4x the page faults for spaCy) is not set on
+    the LocalCluster's workers; one BLAS thread per worker is."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(WORKER_ENV_PROBE, encoding="utf-8")
+    done = subprocess.run(["unshare", "-n", "sh", "-c",
+                           f"ip link set lo up && exec '{sys.executable}' '{probe}' '{tmp_path}'"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    workers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert workers == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1",
+                        "OPENBLAS_NUM_THREADS": "1"}] * 2

@@ -162,3 +162,16 @@ def test_the_driver_reads_back_no_article_whose_checks_came_with_it(
     assert parsed == ["corpus.xml"]
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["validation"]["schema_checked"] == 3 and data["validation"]["problems"] == []
+
+
+def test_chunks_shrink_towards_the_end_of_a_parallel_run() -> None:
+    from pipeline.run.runner import SMALLEST_CHUNK, chunk_sizes
+
+    sizes = list(chunk_sizes(1000, 32, 2))
+    assert sum(sizes) == 1000 and sizes[0] == 32 and max(sizes) == 32
+    tail = sizes[sizes.index(min(s for s in sizes if s > SMALLEST_CHUNK)):]
+    assert tail == sorted(tail, reverse=True)  # never grows again towards the end
+    assert sizes[-2] == SMALLEST_CHUNK and sizes[-1] <= SMALLEST_CHUNK
+    assert list(chunk_sizes(70, 32, 1)) == [32, 32, 6]  # one worker: whole chunks
+    assert list(chunk_sizes(10, 2, 2)) == [2] * 5  # never above --chunk-size
+    assert list(chunk_sizes(0, 32, 2)) == []

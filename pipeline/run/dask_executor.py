@@ -65,6 +65,11 @@ CONNECT_TIMEOUT_S = 5
 SCHEMA_BATCH = 200
 #: Chunks in flight per worker: one running, one waiting (memory stays bounded).
 IN_FLIGHT_PER_WORKER = 2
+#: What the LocalCluster's workers start with: Dask's default without its
+#: ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's adaptive malloc thresholds; for
+#: spaCy's many short-lived arrays that meant 4x the page faults and +30 % CPU (200 articles:
+#: 3.4 M minor faults against 0.76 M with local workers). One BLAS thread per worker stays.
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 INSTALL = ("--executor dask needs Dask on the driver and on every worker: "
            "pip install 'newscorpus[dask]' (dask[distributed]==2026.8.0)")
 
@@ -235,7 +240,8 @@ class DaskExecutor:
         # The workers' statistical profiler samples the running task's stack every 10 ms:
         # CPU taken from the pipeline, for a dashboard a LocalCluster here does not have.
         with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-                              "distributed.worker.profile.enabled": False}):
+                              "distributed.worker.profile.enabled": False,
+                              "distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
             make_cluster: Any = distributed.LocalCluster
             cluster = make_cluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
