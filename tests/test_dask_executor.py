@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -215,6 +216,7 @@ def test_a_chunk_past_its_time_limit_fails_and_the_run_ends(tmp_path: Path) -> N
 WORKER_ENV_PROBE = """
 import json, os, sys
 from pathlib import Path
+from types import SimpleNamespace
 from pipeline.run.dask_executor import DaskExecutor
 from pipeline.run.settings import Settings
 
@@ -242,3 +244,35 @@ def test_local_cluster_workers_keep_adaptive_malloc(tmp_path: Path) -> None:
     workers = json.loads(done.stdout.strip().splitlines()[-1])
     assert workers == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1",
                         "OPENBLAS_NUM_THREADS": "1"}] * 2
+
+
+def test_a_chunk_whose_workers_die_too_often_fails_alone(tmp_path: Path) -> None:
+    """Past the scheduler's allowed failures Dask raises KilledWorker for the chunk: its
+    documents fail with worker-lost (each named), the run is not stopped."""
+    from distributed.scheduler import KilledWorker
+
+    from pipeline.ingest.units import Options
+    from pipeline.ingest.units import plan as plan_units
+    from pipeline.run.dask_executor import DaskExecutor
+    from pipeline.run.settings import Settings
+    from pipeline.run.worker import Task
+
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("Un article.\n", encoding="utf-8")
+    found, _ = plan_units(sorted(tmp_path.glob("*.txt")), Options())
+    chunk = [Task(u.id, u, Options(), rel=u.label) for u in found]
+
+    class Lost:
+        def result(self, timeout: float) -> object:
+            last = SimpleNamespace(address="tcp://127.0.0.1:1")
+            raise KilledWorker("run_chunk-1", last, 2)  # type: ignore[arg-type]
+
+        def cancel(self) -> None:
+            raise AssertionError("a lost chunk has nothing to cancel")
+
+    executor = DaskExecutor(Settings(inputs=[], output=tmp_path / "out"))
+    result = executor._collect(Lost(), chunk, time.monotonic())  # type: ignore[arg-type]
+    assert [(r.id, r.status, r.error["code"]) for r in result.results] == [
+        (t.id, "failed", "worker-lost") for t in chunk]
+    assert all("died too often" in r.error["message"] for r in result.results)
+    assert result.tei == {}
