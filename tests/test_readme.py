@@ -63,7 +63,7 @@ EXPECT: list[Expect] = [
     Expect(r"^make bench\b", "dry-run", "the benchmark takes ~20 minutes; `make -n` checks it"),
     Expect(r"\bbagit\.py --validate bag\b", "ok", "validates the bag `make archive` writes",
            before="make archive"),
-    Expect(r"^dask (scheduler|worker)\b", "help",
+    Expect(r"^(?:[A-Z_]+='[^']*' )?dask (scheduler|worker)\b", "help",
            "starts a Dask server that runs until stopped; `--help` checks the installed "
            "command and its options"),
     Expect(r"--scheduler tcp://10\.", "fails-offline",

@@ -109,7 +109,9 @@ class PoolExecutor(_DriverValidates):
         except BaseException:
             _stop_workers(pool)
             raise
-        pool.shutdown()
+        # The workers' exit (each closes its Apertium programs: up to a second) overlaps the
+        # driver's validation; the pool's own thread joins them before the process ends.
+        pool.shutdown(wait=False)
 
 
 def _submit(pool: ProcessPoolExecutor, chunk: list[Task], job: Job) -> Future[ChunkResult]:
