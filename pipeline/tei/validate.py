@@ -1,7 +1,8 @@
 """Validation of TEI files: tei_all (RELAX NG) plus the pointer checks no schema does.
 
-* Schema: Debian's ``jing`` in one call for all files (about a second, mostly the JVM and
-  schema load); without jing, lxml's RelaxNG, compiled once per process (~17 s).
+* Schema: Debian's ``jing``, one call per 1,000 files (about a second each, mostly the JVM
+  and schema load; two calls at once); without jing, lxml's RelaxNG, compiled once per
+  process (~17 s).
 * A file holding ``xi:include`` (the corpus root) is validated with its includes resolved:
   tei_all rejects an unresolved include.
 * Links: every ``#id`` in ``@ref``, ``@corresp``, ``@target`` and ``@ana`` resolves within
