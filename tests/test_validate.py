@@ -207,3 +207,14 @@ def test_jing_calls_are_few_and_even() -> None:
     assert [len(c) for c in chunks] == [834, 834, 833]
     assert [n for c in chunks for n in c] == names
     assert validate._jing_chunks(names[:7]) == [names[:7]]
+
+
+def test_a_broken_article_handed_in_is_reported_as_if_read_here(tmp_path: Path) -> None:
+    one = _article(tmp_path / "tei", "one.xml")
+    corpus = tmp_path / "corpus.xml"
+    tei.write_corpus([one], corpus, run=RUN, apps=[])
+    one.write_bytes(one.read_bytes()[:2000])  # cut short: not well-formed
+    handed = {validate.norm_path(one): validate.check_file(one.read_bytes(), one.name)}
+    read_here = validate.validate([one, corpus], engine="none")
+    assert {p.kind for p in read_here} == {"wellformed"} and len(read_here) >= 2
+    assert validate.validate([one, corpus], engine="none", checked=handed) == read_here

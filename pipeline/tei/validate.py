@@ -167,9 +167,9 @@ def _article(path: Path, labels: dict[str, str], checked: Mapping[str, FileCheck
     norm = _norm(path)
     done = checked.get(norm)
     if done is not None:
-        problems += [Problem(str(path) if p.path != str(path) else p.path, p.line, p.message,
-                             p.kind) for p in done.problems]
-        ids_of[norm] = done.ids
+        problems += [Problem(str(path), p.line, p.message, p.kind) for p in done.problems]
+        if not any(p.kind == "wellformed" for p in done.problems):
+            ids_of[norm] = done.ids  # a broken one is read again by the corpus check, as here
         return None
     tree = _parse(path, problems)
     if tree is None:
