@@ -118,14 +118,20 @@ def test_stage_selection_runs_only_what_is_asked(tmp_path: Path, seeds_dir: Path
     assert main(["run", str(seeds_dir), "-o", str(out), "--stages", "clean,teleport"]) == 2
 
 
-@needs_apertium
-def test_one_changed_article_is_the_only_one_recomputed_and_revalidated(
-        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+def _two_seeds(tmp_path: Path, seeds_dir: Path) -> Path:
+    """An input folder with two of the seeds."""
     inp = tmp_path / "in"
     inp.mkdir()
     for name in ("002_c4caf1a168c1a9ad.txt", "004_8cab881343aabe4f.txt"):
         shutil.copy(seeds_dir / name, inp / name)
+    return inp
+
+
+@needs_apertium
+def test_one_changed_article_is_the_only_one_recomputed_and_revalidated(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    inp = _two_seeds(tmp_path, seeds_dir)
     out = tmp_path / "out"
     assert main(["run", str(inp), "-o", str(out), "-q"]) == 0
     with (inp / "002_c4caf1a168c1a9ad.txt").open("a", encoding="utf-8") as fh:
@@ -145,10 +151,7 @@ def test_the_driver_reads_back_no_article_whose_checks_came_with_it(
     from pipeline.tei import validate
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    inp = tmp_path / "in"
-    inp.mkdir()
-    for name in ("002_c4caf1a168c1a9ad.txt", "004_8cab881343aabe4f.txt"):
-        shutil.copy(seeds_dir / name, inp / name)
+    inp = _two_seeds(tmp_path, seeds_dir)
     parsed: list[str] = []
     real_parse = validate._parse
 

@@ -81,9 +81,22 @@ def check_file(data: bytes, label: str) -> FileCheck:
     tree = _parse_bytes(data, label, problems)
     ids: tuple[str, ...] = ()
     if tree is not None:
-        problems += check_links(tree, label)
-        ids = tuple(_values(_IDS, tree))
+        links, ids = _links_and_ids(tree, label)
+        problems += links
     return FileCheck(hashlib.sha256(data).hexdigest(), ids, tuple(problems))
+
+
+def _links_and_ids(tree: etree._ElementTree, label: str,
+                   labels: dict[str, str] | None = None) -> tuple[list[Problem], tuple[str, ...]]:
+    """An article's link problems and its ids. Read in C (XPath); the element-by-element
+    loop of :func:`check_links` runs only when there is a problem to name."""
+    ids = tuple(_values(_IDS, tree))
+    known = set(ids)
+    if len(known) == len(ids) and all(
+            target[1:] in known for value in _values(_POINTERS, tree) for target in value.split()
+            if target.startswith("#")):
+        return [], ids
+    return check_links(tree, label, labels), ids
 
 
 @dataclass
@@ -128,8 +141,8 @@ def validate(
     """
     engine = schema_engine(engine)
     problems: list[Problem] = []
-    labels = {_norm(p): str(p) for p in paths}
-    skip = {_norm(p) for p in known_valid}
+    labels = {norm_path(p): str(p) for p in paths}
+    skip = {norm_path(p) for p in known_valid}
     items: list[_Item] = []
     queued: set[str] = set()
     corpora: list[tuple[Path, etree._ElementTree]] = []
@@ -140,8 +153,9 @@ def validate(
             if tree is not None:  # a corpus root
                 corpora.append((Path(path), tree))
                 continue
-            if _norm(path) not in skip and _norm(path) not in queued and _norm(path) in ids_of:
-                queued.add(_norm(path))
+            norm = norm_path(path)
+            if norm not in skip and norm not in queued and norm in ids_of:  # read, an article
+                queued.add(norm)
                 items.append(_Item(str(path), None, Path(path), False))
         for n, (path, tree) in enumerate(corpora):
             problems += _check_corpus(path, tree, labels, ids_of)
@@ -164,7 +178,7 @@ def _article(path: Path, labels: dict[str, str], checked: Mapping[str, FileCheck
              ) -> etree._ElementTree | None:
     """An article's own checks (made here, or taken from ``checked``), its ids recorded in
     ``ids_of``; a corpus root (a file with includes) is returned, parsed, for the caller."""
-    norm = _norm(path)
+    norm = norm_path(path)
     done = checked.get(norm)
     if done is not None:
         problems += [Problem(str(path), p.line, p.message, p.kind) for p in done.problems]
@@ -176,8 +190,8 @@ def _article(path: Path, labels: dict[str, str], checked: Mapping[str, FileCheck
         return None
     if tree.getroot().find(f".//{XI_INCLUDE}") is not None:
         return tree
-    problems += check_links(tree, str(path), labels)
-    ids_of[norm] = tuple(_values(_IDS, tree))
+    links, ids_of[norm] = _links_and_ids(tree, str(path), labels)
+    problems += links
     return None
 
 
@@ -191,15 +205,15 @@ def _check_corpus(path: Path, tree: etree._ElementTree, labels: dict[str, str],
     found: list[Problem] = []
     root = tree.getroot()
     header_ids = {el.get(XML_ID) for el in root.iter("*") if el.get(XML_ID)}
-    members: list[tuple[etree._Element, str]] = []
+    members: list[str] = []
     for el in root.iter(XI_INCLUDE):
         href = el.get("href", "")
-        member = _norm(os.path.join(os.path.dirname(_norm(path)), href))
+        member = norm_path(os.path.join(os.path.dirname(norm_path(path)), href))
         if not href or not os.path.exists(member):
             found.append(Problem(str(path), _line(el),
                                  f"XInclude: {href!r} does not exist", "links"))
             continue
-        members.append((el, member))
+        members.append(member)
     ids, repeats = _member_ids(members, ids_of)
     if repeats:
         ids = _repeated_ids(members, labels, found)
@@ -215,13 +229,13 @@ def _check_corpus(path: Path, tree: etree._ElementTree, labels: dict[str, str],
     return found
 
 
-def _member_ids(members: list[tuple[etree._Element, str]],
+def _member_ids(members: list[str],
                 ids_of: dict[str, tuple[str, ...]]) -> tuple[set[str], bool]:
     """Every member's ids, and whether any repeats (or a member does not read: the
     element-by-element reading that follows names the problem and its line)."""
     ids: set[str] = set()
     count = 0
-    for _, member in members:
+    for member in members:
         mine = ids_of.get(member)
         if mine is None:
             try:
@@ -233,11 +247,11 @@ def _member_ids(members: list[tuple[etree._Element, str]],
     return ids, count != len(ids)
 
 
-def _repeated_ids(members: list[tuple[etree._Element, str]], labels: dict[str, str],
+def _repeated_ids(members: list[str], labels: dict[str, str],
                   found: list[Problem]) -> set[str]:
     """Each member read again, element by element, to name where an id repeats."""
     ids: dict[str, tuple[str, int | None, int]] = {}
-    for n, (_, member) in enumerate(members):
+    for n, member in enumerate(members):
         label = labels.get(member, member)
         try:
             for _, item in etree.iterparse(member, events=("start",), huge_tree=True,
@@ -277,13 +291,10 @@ def norm_path(path: Path | str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-_norm = norm_path
-
-
 def _included_files(tree: etree._ElementTree, path: Path) -> set[str]:
-    folder = os.path.dirname(_norm(path))
+    folder = os.path.dirname(norm_path(path))
     return {
-        _norm(os.path.join(folder, el.get("href", "")))
+        norm_path(os.path.join(folder, el.get("href", "")))
         for el in tree.getroot().iter(XI_INCLUDE)
         if el.get("parse", "xml") == "xml" and el.get("href")
     }
@@ -332,7 +343,7 @@ def _where(el: etree._Element, default: str, labels: dict[str, str]) -> str:
         return default
     if base.startswith("file://"):
         base = base[len("file://") :]
-    return labels.get(_norm(base), base)
+    return labels.get(norm_path(base), base)
 
 
 def check_links(
@@ -346,12 +357,6 @@ def check_links(
 
     ``corpus``: the tree is a corpus with its includes resolved (the messages say so).
     """
-    ids_found = _values(_IDS, tree)
-    known = set(ids_found)
-    if len(known) == len(ids_found) and all(
-            target[1:] in known for value in _values(_POINTERS, tree) for target in value.split()
-            if target.startswith("#")):
-        return []  # the common case, read in C; the loop below names each problem
     labels = labels or {}
     scope = "in the corpus" if corpus else "in this file"
     problems: list[Problem] = []
