@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -105,6 +107,12 @@ def _same_as_reference(out: Path, reference: Path) -> None:
     assert _validation(out)["problems"] == _validation(reference)["problems"] == []
 
 
+def _cached_translations(out: Path) -> int:
+    with closing(sqlite3.connect(out / ".cache" / "mt.sqlite")) as db:
+        rows: int = db.execute("SELECT count(*) FROM mt").fetchone()[0]
+    return rows
+
+
 def _validation(out: Path) -> dict[str, object]:
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     validation: dict[str, object] = report["validation"]
@@ -146,6 +154,9 @@ def test_a_local_cluster_makes_the_same_bytes(corpus: Path, reference: Path) -> 
     # jing ran on the workers for every article; the driver checked links, ids, the corpus
     assert _validation(out)["schema_checked_by_workers"] == 65
     assert _validation(reference)["schema_checked_by_workers"] == 0
+    # the workers are on this machine: they translated into the run's own MT cache (how
+    # many word lookups it holds depends on the chunks; the output does not)
+    assert _cached_translations(out) > 0
 
 
 @needs_unshare
@@ -156,6 +167,8 @@ def test_two_nodes_make_the_same_bytes(corpus: Path, reference: Path) -> None:
     assert result["rc"] == 1, result["stderr"]
     _same_as_reference(out, reference)
     assert _validation(out)["schema_checked_by_workers"] == 65
+    # workers of a scheduler may be elsewhere: each kept its own cache, not the driver's
+    assert _cached_translations(out) == 0
 
 
 @needs_unshare

@@ -25,8 +25,15 @@ Same bytes, same errors:
 - a chunk not back within ``--chunk-timeout`` seconds of being submitted fails
   (``chunk-timeout``), so a run never waits forever, even on a cluster with no worker.
 
-The MT cache: a worker cannot share the driver's sqlite file, so each worker keeps its own
-under its local directory (``dask worker --local-directory``), for the worker's life.
+The MT cache: the LocalCluster's workers are on the driver's machine and share its sqlite file
+(``OUTPUT/.cache/mt.sqlite``), as the local pool's workers do, so a sentence one worker
+translated is not translated again by the other, nor by the next run. A worker of a
+scheduler (``--scheduler``) may be on another machine: it keeps its own cache under its local
+directory (``dask worker --local-directory``), for the worker's life.
+
+The end of a run: once every chunk is back, the LocalCluster stops in a background thread
+(workers close their engines, nannies exit: about 2 s) while the driver validates and writes
+the report; the process waits for it before it exits.
 """
 
 from __future__ import annotations
@@ -88,15 +95,19 @@ class EngineMismatch(ConfigError):
 
 
 def run_chunk(shipped: list[Shipped], tables: Tables, job: Job,
-              mt_threads: int | None) -> ChunkResult:
-    """The Dask task: one chunk, in this worker process, with this process's engines."""
+              mt_threads: int | None, shared_cache: bool = False) -> ChunkResult:
+    """The Dask task: one chunk, in this worker process, with this process's engines.
+
+    ``shared_cache``: the worker is on the driver's machine (a LocalCluster) and uses the
+    run's MT cache; else a cache of its own under its local directory."""
     with _LOCK:
         check_engines(job.engines, job.settings)
         engines = process_engines()
         if mt_threads is not None and not engines.loaded:
             engines.mt_threads = mt_threads
         base = _worker_dir()
-        settings = replace(job.settings, cache_dir=base / "cache")  # this worker's MT cache
+        settings = job.settings if shared_cache else replace(job.settings,
+                                                             cache_dir=base / "cache")
         with unpacked(shipped, tables, base / "inputs") as tasks:
             return process_chunk(tasks, Job(settings, job.engines), None, engines)
 
@@ -193,13 +204,18 @@ class DaskExecutor:
 
     def _stream(self, client: DaskClient, chunks: Iterable[list[Task]], job: Job,
                 window: int) -> Iterator[ChunkResult]:
-        mt_threads = None if self.address else 1  # local: one core per worker
+        local = not self.address  # a LocalCluster: one core per worker, the run's MT cache
+        mt_threads = 1 if local else None
+        if local:  # the path as this process sees it, whatever the workers' folder
+            job = replace(job, settings=replace(job.settings,
+                                                cache_dir=job.settings.cache_root.resolve()))
         tables: Tables | None = None
         pending: deque[tuple[Future[ChunkResult], list[Task], float]] = deque()
         for chunk in chunks:
             tables = tables or pack_tables(chunk[0].options)
             shipped = [pack(t) for t in chunk]
-            future = client.submit(run_chunk, shipped, tables, job, mt_threads, pure=False)
+            future = client.submit(run_chunk, shipped, tables, job, mt_threads, local,
+                                   pure=False)
             pending.append((future, chunk, time.monotonic()))
             if len(pending) >= window:
                 yield self._collect(*pending.popleft())
@@ -247,8 +263,19 @@ class DaskExecutor:
                                    host="127.0.0.1", dashboard_address=None,
                                    silence_logs=self.log_level)
         make_client: Any = distributed.Client
-        with cluster, make_client(cluster, set_as_default=False) as client:
+        try:
+            client = make_client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
+        try:
             yield client
+        except BaseException:
+            _stop(client, cluster)
+            raise
+        # every chunk is back: the cluster stops while the driver validates and reports
+        threading.Thread(target=_stop, args=(client, cluster), name="dask-cluster-stop",
+                         daemon=False).start()
 
 
 class _SchemaChecks:
@@ -289,6 +316,14 @@ class _SchemaChecks:
             except Exception:  # a lost batch: the driver checks those articles itself
                 cast(Any, future).cancel()
         return checked
+
+
+def _stop(client: DaskClient, cluster: Any) -> None:
+    """Close the client, then the LocalCluster (its workers and nannies exit)."""
+    try:
+        client.close()
+    finally:
+        cluster.close()
 
 
 def _refuse_unless_same_engines(client: DaskClient, job: Job) -> None:
