@@ -22,7 +22,7 @@ export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 
 APT_PACKAGES := apertium apertium-fr-es apertium-eng-spa apertium-fra-cat apertium-eng-cat \
 	apertium-eo-fr apertium-eo-en jing chromium
 
-.PHONY: all setup system run test lint export archive bench bench-html clean-output lock
+.PHONY: all setup system run test lint export archive bench bench-html screenshots clean-output lock
 
 all: setup run
 
@@ -84,6 +84,10 @@ bench: setup
 # HTML reading against trafilatura alone on ../shared/bench/html-fr (19 pages, ~15 s).
 bench-html: setup
 	$(PY) tools/bench_html.py -o $(OUT)/bench/html-fr
+
+# The README's screenshots of the reading view (Debian's Chromium; the seeds' view).
+screenshots: setup
+	VIEW_SCREENSHOT_DIR=$(OUT) $(PY) -m pytest -q tests/test_view_browser.py -k screenshot
 
 test: setup
 	$(VENV)/bin/ruff check pipeline tests tools

@@ -4,7 +4,7 @@ Pages are opened from ``file://`` with every non-file request aborted and record
 tests check both languages are shown, entities are coloured, clicking (or Enter on) an
 entity highlights every mention of its record in both columns, pointing at a sentence
 highlights its partner, the index pages sort and filter, and no script fails. Screenshots
-go to the repository's ``output/`` (or ``$VIEW_SCREENSHOT_DIR``) for the README.
+go to a temporary folder; ``VIEW_SCREENSHOT_DIR=output`` writes the README's instead.
 
 Skipped, with the reason, only when Playwright's Python package or a ``chromium``
 executable is not installed; never runs ``playwright install`` (it would download a
@@ -61,8 +61,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def screenshot_dir() -> Path:
-    path = Path(os.environ.get("VIEW_SCREENSHOT_DIR") or ROOT / "output")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary folder, so that `make test` leaves the tracked screenshots alone; with
+    ``VIEW_SCREENSHOT_DIR=output`` the test refreshes the README's."""
+    given = os.environ.get("VIEW_SCREENSHOT_DIR")
+    path = Path(given) if given else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
