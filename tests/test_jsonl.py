@@ -94,3 +94,68 @@ def test_a_json_list(tmp_path: Path) -> None:
     bad.write_text("[{", encoding="utf-8")
     [unit], _ = units.plan([bad], units.Options())
     assert unit.error is not None and unit.error[0] == "json"
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    parsed: list[Path] = []
+    real = jsonl._parse_list
+
+    def counted(path: Path) -> list[tuple[object, bytes]]:
+        parsed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(jsonl, "_parse_list", counted)
+    return parsed
+
+
+def test_a_list_is_parsed_once_for_many_items(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside lists_kept, reading every item parses the list once (not once per item); a
+    file rewritten meanwhile is parsed again; outside, nothing is held."""
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps([{"text": f"Article {i}."} for i in range(5)]), encoding="utf-8")
+    entries = jsonl.scan(path, jsonl.DEFAULT_FIELDS)
+    parsed = _counting_parses(monkeypatch)
+    with jsonl.lists_kept():
+        assert [jsonl.read_entry(path, e)[0]["text"] for e in entries] == [
+            f"Article {i}." for i in range(5)]
+        with jsonl.lists_kept():  # nested: the same holding
+            jsonl.read_entry(path, entries[0])
+        assert len(parsed) == 1
+        path.write_text(json.dumps([{"text": "Réécrit, plus long."}]), encoding="utf-8")
+        assert jsonl.read_entry(path, entries[0])[0]["text"] == "Réécrit, plus long."
+        with pytest.raises(DocumentError, match="the list has no item 2"):
+            jsonl.read_entry(path, entries[1])
+        assert len(parsed) == 2
+    jsonl.read_entry(path, entries[0])
+    jsonl.read_entry(path, entries[0])
+    assert len(parsed) == 4
+
+
+def test_a_bad_list_fails_each_item_without_parsing_again(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "list.json"
+    path.write_text('[{"text": "Un."}, {"text": "Deux."}]', encoding="utf-8")
+    entries = jsonl.scan(path, jsonl.DEFAULT_FIELDS)
+    path.write_text('[{"text": "Un."}, {"text": "Deux."', encoding="utf-8")  # cut short
+    parsed = _counting_parses(monkeypatch)
+    with jsonl.lists_kept():
+        for entry in entries:
+            with pytest.raises(DocumentError, match="not JSON") as failed:
+                jsonl.read_entry(path, entry)
+            assert failed.value.code == "json"
+    assert len(parsed) == 1
+
+
+def test_an_item_to_ship_parses_back_to_the_same_value(tmp_path: Path) -> None:
+    path = tmp_path / "list.json"
+    items = [{"z": 1, "a": {"y": [1.5, None], "b": "é\ud800"}}, "texte", 3]
+    path.write_text(json.dumps(items), encoding="utf-8")
+    for n, item in enumerate(items, 1):
+        shipped = jsonl.item_to_ship(path, n)
+        assert shipped is not None
+        back = json.loads(shipped)
+        assert back == item and json.dumps(back) == json.dumps(item)  # keys in their order
+    assert jsonl.item_to_ship(path, 4) is None  # no such item: the whole file travels
+    path.write_text("[1, 2", encoding="utf-8")
+    assert jsonl.item_to_ship(path, 1) is None  # unreadable: likewise

@@ -31,8 +31,13 @@ def _inputs(folder: Path) -> list[Path]:
     (folder / "items.jsonl").write_text(jsonl_lines(
         [{"text": article_text(), "url": "https://x.fr/1"}, "{broken",
          {"html": page("Un autre titre"), "url": "https://x.fr/2"}]), encoding="utf-8")
-    (folder / "list.json").write_text(json.dumps([{"text": article_text(), "id": "z9"}]),
-                                      encoding="utf-8")
+    # items travel alone: the nested authors keep their key order (the byline is made from
+    # them), a non-object item fails as on the driver
+    (folder / "list.json").write_text(json.dumps([
+        {"text": article_text(), "id": "z9", "authors": [{"last": "Martin", "first": "J."}]},
+        "not an object",
+        {"id": "z10", "title": "Un titre", "text": article_text(), "authors": {"b": 1, "a": 2}},
+    ], indent=1), encoding="utf-8")
     (folder / "empty.txt").write_bytes(b"")
     with open(folder / "huge.txt", "wb") as fh:  # over the limit: refused by its size
         fh.truncate(files.MAX_BYTES + 10)
@@ -74,7 +79,10 @@ def test_a_worker_without_the_files_makes_the_same_bytes(tmp_path: Path,
     assert status["in/empty.txt"] == ("failed", "empty")
     assert status["in/huge.txt"] == ("failed", "too-large")
     assert status["in/items.jsonl:2"] == ("failed", "json")
-    assert sum(s == ("ok", None) for s in status.values()) == 7
+    assert status["in/list.json:2"] == ("failed", "json")
+    assert sum(s == ("ok", None) for s in status.values()) == 8
+    z9 = next(data for doc_id, data in here.tei.items() if "-z9-" in doc_id)
+    assert "{'last': 'Martin', 'first': 'J.'}" in z9.decode()  # the order of the scrape
     assert b"Le titre du tableau" in here.tei[tasks[0].id]  # the sidecar row reached it
     inputs = [p for p in (tmp_path / "worker").rglob("*") if p.is_file()]
     assert [p.name for p in inputs] == ["metadata.csv"]  # inputs removed after the chunk
@@ -87,4 +95,7 @@ def test_only_the_bytes_a_reader_reads_travel(tmp_path: Path) -> None:
     records = [n for label, n in sizes.items() if label.startswith("crawl.warc.gz @")]
     assert len(records) == 2 and sum(records) <= warc_size  # each record, not the file
     assert sizes["huge.txt"] == files.MAX_BYTES + 1  # enough to be refused the same way
+    items = [n for label, n in sizes.items() if label.startswith("list.json")]
+    list_size = os.path.getsize(tmp_path / "in" / "list.json")
+    assert len(items) == 3 and sum(items) < list_size  # each item alone, not the list
     assert pack_tables(Options()) == Tables(())

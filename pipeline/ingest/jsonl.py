@@ -8,7 +8,10 @@ a dotted name reaches into nested objects (``meta.url``).
 
 A line that is not JSON, is not an object, or has no text nor HTML fails alone: the other
 records of the file go on. A file is streamed line by line; a ``.json`` list is parsed
-whole, within the size limit of one document.
+whole, within the size limit of one document. Reading one item of a list parses the whole
+list, so the places that read many items (a chunk's documents, the Dask driver packing
+items for its workers) hold the last list they parsed while inside :func:`lists_kept`: a
+list of 10,000 items is parsed once per chunk, not 10,000 times.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,13 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 #: A .json list (parsed whole) may be this large.
 MAX_JSON_BYTES = 50_000_000
+
+#: A file's identity while it is held: path, size, modification time (ns), inode.
+_FileKey = tuple[str, int, int, int]
+#: The list held inside :func:`lists_kept` (per thread and context): its items, or the
+#: error its parse raised.
+_KEPT: ContextVar[dict[_FileKey, list[tuple[Any, bytes]] | DocumentError] | None] = \
+    ContextVar("json_lists_kept", default=None)
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ def scan(path: Path, fields: dict[str, tuple[str, ...]]) -> list[JsonEntry]:
     if _is_list(path):
         return [JsonEntry(i + 1, -1, len(raw), hashlib.sha256(raw).hexdigest(),
                           _key(rec, fields))
-                for i, (rec, raw) in enumerate(_list_items(path))]
+                for i, (rec, raw) in enumerate(list_items(path))]
     entries = []
     for line, offset, raw in _lines(path):
         rec = _loads(raw)
@@ -85,7 +97,7 @@ def read_entry(path: Path, entry: JsonEntry) -> tuple[dict[str, Any], bytes]:
     """The record of an entry and its bytes (DocumentError ``json`` when it is not one)."""
     where = f"{path.name} line {entry.line}"
     if entry.offset < 0:
-        items = list(_list_items(path))
+        items = list_items(path)
         if entry.line > len(items):
             raise DocumentError(f"{where}: the list has no item {entry.line}", "json")
         rec, raw = items[entry.line - 1]
@@ -165,7 +177,58 @@ def _is_list(path: Path) -> bool:
     return _loads(path.read_bytes().lstrip(b"\xef\xbb\xbf")) is not None
 
 
-def _list_items(path: Path) -> list[tuple[Any, bytes]]:
+@contextmanager
+def lists_kept() -> Iterator[None]:
+    """Inside, a JSON list is parsed once and held (the last one only) while the file stays
+    the same (path, size, modification time, inode); a nested call shares the outer one's."""
+    if _KEPT.get() is not None:
+        yield
+        return
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        try:
+            _KEPT.reset(token)
+        except ValueError:  # a generator closed from another context: that one is unset
+            pass
+
+
+def list_items(path: Path) -> list[tuple[Any, bytes]]:
+    """Every item of a JSON list with its canonical bytes (DocumentError when the file is
+    over the limit or not JSON); parsed once inside :func:`lists_kept`."""
+    kept = _KEPT.get()
+    if kept is None:
+        return _parse_list(path)
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in kept:
+        kept.clear()  # one list at a time: a list may be 50 MB
+        try:
+            kept[key] = _parse_list(path)
+        except DocumentError as exc:
+            kept[key] = exc
+    found = kept[key]
+    if isinstance(found, DocumentError):  # a fresh error each time (its own traceback)
+        raise DocumentError(found.message, found.code)
+    return found
+
+
+def item_to_ship(path: Path, line: int) -> bytes | None:
+    """Item ``line`` (1-based) of a JSON list as JSON bytes that parse back to the same
+    value, its keys in their order (what a Dask worker gets instead of the whole list); None
+    when the list cannot be read or has no such item (the whole file then travels, and the
+    worker's reader fails the same way)."""
+    try:
+        items = list_items(path)
+    except (DocumentError, OSError):
+        return None
+    if not 1 <= line <= len(items):
+        return None
+    return json.dumps(items[line - 1][0], ensure_ascii=True).encode("ascii")
+
+
+def _parse_list(path: Path) -> list[tuple[Any, bytes]]:
     size = path.stat().st_size
     if size > MAX_JSON_BYTES:
         raise DocumentError(f"{path.name}: a JSON list of {size:,} bytes is over the "
@@ -176,4 +239,13 @@ def _list_items(path: Path) -> list[tuple[Any, bytes]]:
         raise DocumentError(f"{path.name}: not JSON ({exc})", "json") from exc
     if not isinstance(data, list):
         data = [data]
-    return [(rec, json.dumps(rec, ensure_ascii=False, sort_keys=True).encode()) for rec in data]
+    return [(rec, _canonical(rec)) for rec in data]
+
+
+def _canonical(rec: Any) -> bytes:
+    """An item's bytes: its JSON with sorted keys, UTF-8; a lone surrogate (escaped in the
+    file, not encodable) keeps the whole item escaped, as ASCII."""
+    try:
+        return json.dumps(rec, ensure_ascii=False, sort_keys=True).encode()
+    except UnicodeEncodeError:
+        return json.dumps(rec, ensure_ascii=True, sort_keys=True).encode()

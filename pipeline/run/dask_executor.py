@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.errors import ConfigError, DocumentError
+from pipeline.ingest.jsonl import lists_kept
 from pipeline.run.context import fingerprints, process_engines
 from pipeline.run.report import DocResult
 from pipeline.run.settings import Settings
@@ -211,14 +212,15 @@ class DaskExecutor:
                                                 cache_dir=job.settings.cache_root.resolve()))
         tables: Tables | None = None
         pending: deque[tuple[Future[ChunkResult], list[Task], float]] = deque()
-        for chunk in chunks:
-            tables = tables or pack_tables(chunk[0].options)
-            shipped = [pack(t) for t in chunk]
-            future = client.submit(run_chunk, shipped, tables, job, mt_threads, local,
-                                   pure=False)
-            pending.append((future, chunk, time.monotonic()))
-            if len(pending) >= window:
-                yield self._collect(*pending.popleft())
+        with lists_kept():  # a JSON list is parsed once, not once per item sent
+            for chunk in chunks:
+                tables = tables or pack_tables(chunk[0].options)
+                shipped = [pack(t) for t in chunk]
+                future = client.submit(run_chunk, shipped, tables, job, mt_threads, local,
+                                       pure=False)
+                pending.append((future, chunk, time.monotonic()))
+                if len(pending) >= window:
+                    yield self._collect(*pending.popleft())
         while pending:
             yield self._collect(*pending.popleft())
 

@@ -10,6 +10,11 @@ notes and messages) and the size a limit is checked against (a file over a reade
 travels as its first bytes plus its size, and is refused exactly as here) are those of the
 driver's file; the path the TEI records is the task's relative one (``Task.rel``).
 
+An item of a JSON list travels alone (:func:`pipeline.ingest.jsonl.item_to_ship`), not
+with the whole list: the worker lays out a list holding it at its index (``null`` at the
+others), so its reader finds the same value at the same item number. A list of 10,000
+articles would otherwise send the whole file 10,000 times.
+
 Sidecar metadata tables travel once per run (:class:`Tables`) and are laid out in the same
 folder, so a table's rows find their files by path as they do on the driver.
 """
@@ -29,11 +34,14 @@ from pipeline.run.worker import Task
 
 #: The most each whole-file reader reads before refusing by size; more never travels.
 READ_LIMITS = {sniff.HTML: html.MAX_HTML_BYTES + 1, sniff.JSONL: jsonl.MAX_JSON_BYTES + 1}
+#: ``Shipped.at`` of an item of a JSON list: ``data`` is the item, ``size`` its index.
+LIST_ITEM = -1
 
 
 @dataclass(frozen=True)
 class Shipped:
-    """A task with the bytes its reader reads: ``data`` sits at ``at`` in a file of ``size``."""
+    """A task with the bytes its reader reads: ``data`` sits at ``at`` in a file of ``size``
+    (or, with ``at`` = :data:`LIST_ITEM`, is item number ``size`` of a JSON list)."""
 
     task: Task
     data: bytes
@@ -72,6 +80,10 @@ def pack(task: Task) -> Shipped:
             if unit.length > limit:  # refused by its length, unread
                 return Shipped(task, b"", 0, size)
             return Shipped(task, _read(path, unit.offset, unit.length), unit.offset, size)
+        if unit.format == sniff.JSONL:  # an item of a list: alone, when the list reads
+            item = jsonl.item_to_ship(path, unit.line)
+            if item is not None:
+                return Shipped(task, item, LIST_ITEM, unit.line - 1)
         whole = READ_LIMITS.get(unit.format, files.MAX_BYTES + 1)  # a .json list: all of it
         return Shipped(task, _read(path, 0, whole), 0, size)
     except OSError:  # unreadable here: the worker's reader says so in the document's error
@@ -107,10 +119,13 @@ def unpacked(shipped: list[Shipped], tables: Tables, base: Path) -> Iterator[lis
             target.write_bytes(data)
     table_paths = tuple(str(_mirror(root, p)) for p, _ in tables.tables)
     written: set[Path] = set()
+    lists: dict[Path, dict[int, bytes]] = {}
     tasks = []
     try:
         for item in shipped:
-            tasks.append(_lay_out(item, root, table_paths, written))
+            tasks.append(_lay_out(item, root, table_paths, written, lists))
+        for target, items in lists.items():
+            _write_list(target, items)
         yield tasks
     finally:
         for p in written:
@@ -118,11 +133,14 @@ def unpacked(shipped: list[Shipped], tables: Tables, base: Path) -> Iterator[lis
 
 
 def _lay_out(item: Shipped, root: Path, table_paths: tuple[str, ...],
-             written: set[Path]) -> Task:
+             written: set[Path], lists: dict[Path, dict[int, bytes]]) -> Task:
     task = item.task
     target = _mirror(root, task.unit.path)
     options = replace(task.options, tables=table_paths)
-    if item.size >= 0 and task.unit.error is None:
+    if item.at == LIST_ITEM:  # written once every item of the chunk is known
+        lists.setdefault(target, {})[item.size] = item.data
+        written.add(target)
+    elif item.size >= 0 and task.unit.error is None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "r+b" if target in written else "wb") as fh:
             fh.seek(item.at)
@@ -131,3 +149,13 @@ def _lay_out(item: Shipped, root: Path, table_paths: tuple[str, ...],
                 fh.truncate(item.size)  # sparse: the size a limit is checked against
         written.add(target)
     return replace(task, unit=replace(task.unit, path=str(target)), options=options)
+
+
+def _write_list(target: Path, items: dict[int, bytes]) -> None:
+    """A JSON list with each shipped item at its index and ``null`` elsewhere."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as fh:
+        fh.write(b"[")
+        for i in range(max(items) + 1):
+            fh.write((b"," if i else b"") + items.get(i, b"null"))
+        fh.write(b"]")

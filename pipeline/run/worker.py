@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.document import Document, Note
 from pipeline.errors import ConfigError
-from pipeline.ingest import units
+from pipeline.ingest import jsonl, units
 from pipeline.ingest.files import id_note
 from pipeline.run.context import ChunkContext, ProcessEngines, process_engines
 from pipeline.run.plan import WorkItem
@@ -72,7 +72,8 @@ def process_chunk(tasks: list[Task], job: Job, on_stage: OnStage | None = None,
     ctx = ChunkContext(job.settings, engines or process_engines(), job.engines)
     loads_before = len(ctx.engines.loads)
     results = {t.id: DocResult(t.id, t.unit.label, "ok") for t in tasks}
-    docs = [doc for t in tasks if (doc := _ingest(t, results[t.id], ctx)) is not None]
+    with jsonl.lists_kept():  # a JSON list's items: the list parsed once per chunk
+        docs = [doc for t in tasks if (doc := _ingest(t, results[t.id], ctx)) is not None]
     for stage in TABLE:
         if stage.selected(ctx):
             docs = _run_stage(stage, docs, ctx, results)
