@@ -27,6 +27,7 @@ pytest.importorskip("distributed")
 ROOT = Path(__file__).resolve().parent.parent
 HELPER = Path(__file__).with_name("dask_nodes.py")
 OLD_MODEL = Path(__file__).with_name("dask_old_model.py")
+SLOW_CHUNK = Path(__file__).with_name("dask_slow_chunk.py")
 sys.path.insert(0, str(ROOT / "tools"))
 
 import make_corpus  # noqa: E402
@@ -50,7 +51,7 @@ needs_unshare = pytest.mark.skipif(not ISOLATED, reason="unshare -n is not permi
 
 
 def nodes(*args: str, workers: int = 2, local: bool = False, preload_last: Path | None = None,
-          kill_after: int = 0) -> dict[str, object]:
+          kill_after: int = 0, env: dict[str, str] | None = None) -> dict[str, object]:
     """Run a pipeline command against a fresh cluster, inside a network namespace."""
     helper = [sys.executable, str(HELPER), "--workers", str(workers)]
     helper += ["--local"] if local else []
@@ -58,7 +59,8 @@ def nodes(*args: str, workers: int = 2, local: bool = False, preload_last: Path 
     helper += ["--kill-after", str(kill_after)] if kill_after else []
     line = " ".join(f"'{a}'" for a in [*helper, "--", *args])
     done = subprocess.run(["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {line}"],
-                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=1200)
+                          capture_output=True, text=True, env={**_env(), **(env or {})},
+                          cwd=ROOT, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -213,17 +215,75 @@ def test_each_chunk_checks_its_workers_engines(tmp_path: Path) -> None:
 
 @needs_unshare
 def test_a_chunk_past_its_time_limit_fails_and_the_run_ends(tmp_path: Path) -> None:
-    """No chunk can be back within 50 ms (its worker first imports the pipeline): every
-    document fails with chunk-timeout, the run ends (exit 1) instead of waiting."""
+    """The first chunk cannot be back within 50 ms (its worker first imports the
+    pipeline): its documents fail with chunk-timeout and the run ends (exit 1) instead of
+    waiting. (A later chunk may be back by the time the driver asks for it, after the
+    first chunk's worker was restarted: it is kept.)"""
     out = tmp_path / "out"
     result = nodes("run", str(ROOT / "seeds"), "-o", str(out), "--executor", "dask", "-q",
                    "--stages", "clean,tei", "--chunk-timeout", "0.05", local=True)
     assert result["rc"] == 1, result["stderr"]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    errors = {d["error"]["code"] for d in report["documents"]}
-    assert errors == {"chunk-timeout"} and len(report["documents"]) == 5
-    assert "within 0.05 s (--chunk-timeout)" in report["documents"][0]["error"]["message"]
-    assert not list(out.glob("tei/*.xml"))
+    documents = report["documents"]
+    failed = [d for d in documents if d["status"] == "failed"]
+    assert len(documents) == 5 and failed and failed[0] is documents[0]
+    assert {d["error"]["code"] for d in failed} == {"chunk-timeout"}
+    assert "within 0.05 s (--chunk-timeout)" in failed[0]["error"]["message"]
+    written = sorted(p.stem for p in out.glob("tei/*.xml"))
+    assert written == sorted(d["id"] for d in documents if d["status"] == "ok")
+
+
+@needs_unshare
+def test_a_stuck_chunk_fails_and_its_worker_is_restarted(tmp_path: Path) -> None:
+    """A chunk that never ends (its worker sleeps an hour on it): at --chunk-timeout its
+    documents fail, its worker is restarted through its nanny (not left busy), and every
+    other chunk is made as usual."""
+    inputs = tmp_path / "inputs"
+    shutil.copytree(ROOT / "seeds", inputs)
+    shutil.copy(inputs / "000_c32396ffb3fd2beb.txt", inputs / "slow.txt")
+    out = tmp_path / "out"
+    preload = json.dumps([str(SLOW_CHUNK)])
+    result = nodes("run", str(inputs), "-o", str(out), "--executor", "dask", "-q",
+                   "--stages", "clean,tei", "--chunk-size", "1", "--chunk-timeout", "20",
+                   local=True, env={"DASK_DISTRIBUTED__WORKER__PRELOAD": preload})
+    assert result["rc"] == 1, result["stderr"]
+    assert float(str(result["seconds"])) < 200  # not the hour the chunk would take
+    statuses = _statuses(out)
+    assert {k for k, (status, _) in statuses.items() if status == "ok"} == {
+        f"art-{p.stem}" for p in (ROOT / "seeds").glob("*.txt")}
+    status, message = statuses["art-slow"]
+    assert status == "failed" and message is not None
+    assert "within 20 s (--chunk-timeout); its worker tcp://127.0.0.1:" in message
+    assert message.endswith("was restarted"), message
+
+
+def test_a_worker_without_a_nanny_is_named_not_restarted() -> None:
+    """A `dask worker --no-nanny` cannot be restarted: the error says which worker still
+    runs the chunk; no restart is asked."""
+    from pipeline.run.dask_executor import free_worker
+
+    class Client:
+        def __init__(self) -> None:
+            self.restarted: list[list[str]] = []
+
+        def processing(self) -> dict[str, list[str]]:
+            return {"tcp://10.0.0.7:4000": ["run_chunk-abc"], "tcp://10.0.0.8:4000": []}
+
+        def scheduler_info(self, n_workers: int) -> dict[str, object]:
+            return {"workers": {"tcp://10.0.0.7:4000": {"nanny": None},
+                                "tcp://10.0.0.8:4000": {"nanny": "tcp://10.0.0.8:4001"}}}
+
+        def restart_workers(self, workers: list[str], **kwargs: object) -> dict[str, str]:
+            self.restarted.append(workers)
+            return {w: "OK" for w in workers}
+
+    client = Client()
+    said = free_worker(client, "run_chunk-abc")
+    assert said == ("; its worker tcp://10.0.0.7:4000 has no nanny and goes on running it "
+                    "(restart that worker to free it)")
+    assert client.restarted == []
+    assert free_worker(client, "run_chunk-gone") == ""  # finished meanwhile: nothing to do
+    assert free_worker(None, "run_chunk-abc") == ""
 
 
 WORKER_ENV_PROBE = """

@@ -23,7 +23,10 @@ Same bytes, same errors:
   ``allowed-failures`` times (:data:`ALLOWED_FAILURES` on the LocalCluster; a cluster's own
   setting otherwise), then the chunk's documents fail with ``worker-lost``;
 - a chunk not back within ``--chunk-timeout`` seconds of being submitted fails
-  (``chunk-timeout``), so a run never waits forever, even on a cluster with no worker.
+  (``chunk-timeout``), so a run never waits forever, even on a cluster with no worker; the
+  worker running it is restarted through its nanny (Dask cannot stop a running task), so it
+  does not stay busy with it; a worker started without a nanny cannot be, and the message
+  says so.
 
 The MT cache: the LocalCluster's workers are on the driver's machine and share its sqlite file
 (``OUTPUT/.cache/mt.sqlite``), as the local pool's workers do, so a sentence one worker
@@ -73,6 +76,8 @@ CONNECT_TIMEOUT_S = 5
 SCHEMA_BATCH = 200
 #: Chunks in flight per worker: one running, one waiting (memory stays bounded).
 IN_FLIGHT_PER_WORKER = 2
+#: Seconds to wait for a worker restarted after a chunk past its time limit.
+RESTART_TIMEOUT_S = 60
 #: What the LocalCluster's workers start with: Dask's default without its
 #: ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's adaptive malloc thresholds; with
 #: spaCy's many short-lived arrays, 200 articles cost 3.4 M minor page faults and 10.4 s of
@@ -220,12 +225,12 @@ class DaskExecutor:
                                        pure=False)
                 pending.append((future, chunk, time.monotonic()))
                 if len(pending) >= window:
-                    yield self._collect(*pending.popleft())
+                    yield self._collect(*pending.popleft(), client)
         while pending:
-            yield self._collect(*pending.popleft())
+            yield self._collect(*pending.popleft(), client)
 
     def _collect(self, future: Future[ChunkResult], chunk: list[Task],
-                 submitted: float) -> ChunkResult:
+                 submitted: float, client: DaskClient = None) -> ChunkResult:
         """The chunk's result, or its documents failed (time limit, lost workers)."""
         from distributed.scheduler import KilledWorker
 
@@ -236,9 +241,11 @@ class DaskExecutor:
         except ConfigError:
             raise
         except TimeoutError:
+            freed = free_worker(client, str(cast(Any, future).key))
             cast(Any, future).cancel()
             return failed_chunk(chunk, "chunk-timeout", f"the chunk was not back from its "
-                                f"Dask worker within {self.timeout:g} s (--chunk-timeout)")
+                                f"Dask worker within {self.timeout:g} s (--chunk-timeout)"
+                                + freed)
         except KilledWorker as exc:
             return failed_chunk(chunk, "worker-lost", f"the Dask workers running this chunk "
                                 f"died too often ({exc})")
@@ -318,6 +325,33 @@ class _SchemaChecks:
             except Exception:  # a lost batch: the driver checks those articles itself
                 cast(Any, future).cancel()
         return checked
+
+
+def free_worker(client: DaskClient, key: str) -> str:
+    """Restart, through its nanny, the worker running a chunk past its time limit (a task
+    cannot be stopped otherwise); what was done, for the documents' error ("" if no worker
+    was running it)."""
+    if client is None:
+        return ""
+    try:
+        running = [w for w, keys in client.processing().items() if key in keys]
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    except Exception:  # the scheduler is gone: nothing to restart
+        return ""
+    if not running:
+        return ""
+    where = running[0]
+    if not workers.get(where, {}).get("nanny"):
+        return (f"; its worker {where} has no nanny and goes on running it (restart that "
+                "worker to free it)")
+    try:
+        status = client.restart_workers([where], timeout=RESTART_TIMEOUT_S,
+                                        raise_for_error=False)
+    except Exception as exc:
+        return f"; restarting its worker {where} failed ({type(exc).__name__}: {exc})"
+    if status.get(where) == "OK":
+        return f"; its worker {where} was restarted"
+    return f"; restarting its worker {where}: {status.get(where)}"
 
 
 def _stop(client: DaskClient, cluster: Any) -> None:
