@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.engines import regex_cache
 from pipeline.engines.regex_cache import MIN_PATTERN, RegexCache, cached_compiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,3 +153,20 @@ def test_a_cache_object_compiles_without_the_context(tmp_path: Path) -> None:
     _same(cache.compile(PATTERN, 0), re.compile(PATTERN))
     _same(cache.compile(PATTERN, 0), re.compile(PATTERN))
     assert (cache.compiled, cache.loaded) == (1, 1)
+
+
+def test_a_process_without_a_home_compiles_as_usual(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    regex_cache.default_folder.cache_clear()
+    try:
+        assert regex_cache.default_folder() is None
+        with cached_compiles() as cache:
+            assert re.compile.__module__ == "re"  # not replaced: nothing to keep
+            _same(re.compile(PATTERN), re.compile(PATTERN))
+        assert (cache.compiled, cache.loaded) == (0, 0)
+    finally:
+        regex_cache.default_folder.cache_clear()

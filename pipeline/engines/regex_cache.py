@@ -53,9 +53,15 @@ _TYPECODE = "I"
 
 
 @functools.cache
-def default_folder() -> Path:
-    """``$XDG_CACHE_HOME/newscorpus/regex``, else ``~/.cache/newscorpus/regex`` (read once)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def default_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/newscorpus/regex``, else ``~/.cache/newscorpus/regex`` (read once);
+    None for a process with no home (patterns then compile as usual)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry
+            return None
     return Path(base) / "newscorpus" / "regex"
 
 
@@ -88,7 +94,11 @@ def cached_compiles(folder: Path | None = None) -> Iterator[RegexCache]:
     Meant to wrap a model's load (the imports it triggers); other threads' compiles in
     that time give the same patterns as ever.
     """
-    cache = RegexCache(folder or default_folder())
+    where = folder or default_folder()
+    if where is None:
+        yield RegexCache(Path(os.devnull))  # nothing kept: its counters stay at 0
+        return
+    cache = RegexCache(where)
     original: Callable[..., re.Pattern[Any]] = re.compile
 
     def compile_(pattern: Any, flags: Any = 0) -> re.Pattern[Any]:

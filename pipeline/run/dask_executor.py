@@ -283,8 +283,8 @@ class DaskExecutor:
             _stop(client, cluster)
             raise
         # every chunk is back: the cluster stops while the driver validates and reports
-        threading.Thread(target=_stop, args=(client, cluster), name="dask-cluster-stop",
-                         daemon=False).start()
+        threading.Thread(target=_stop_quietly, args=(client, cluster),
+                         name="dask-cluster-stop", daemon=False).start()
 
 
 class _SchemaChecks:
@@ -360,6 +360,15 @@ def _stop(client: DaskClient, cluster: Any) -> None:
         client.close()
     finally:
         cluster.close()
+
+
+def _stop_quietly(client: DaskClient, cluster: Any) -> None:
+    """:func:`_stop` after a finished run: the results are written, so a cluster that does
+    not stop cleanly is worth a log line, not a traceback."""
+    try:
+        _stop(client, cluster)
+    except Exception as exc:
+        logging.getLogger(__name__).warning("the LocalCluster did not stop cleanly: %s", exc)
 
 
 def _refuse_unless_same_engines(client: DaskClient, job: Job) -> None:
