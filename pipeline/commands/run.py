@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "$DASK_SCHEDULER_ADDRESS; implies --executor dask)")
     parser.add_argument("--chunk-timeout", type=float, default=900.0, metavar="SECONDS",
                         help="with --executor dask, a chunk that takes longer is reported "
-                        "failed (default 900)")
+                        "failed and its worker restarted (default 900)")
     parser.add_argument("--force", action="store_true",
                         help="recompute even what is up to date")
     parser.add_argument("--prune", action="store_true",
