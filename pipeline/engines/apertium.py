@@ -324,14 +324,20 @@ class ModeServer:
         if close_files:
             self._close_files()
 
-    def close(self, wait: float = 5.0) -> None:
-        """End of input: the programs finish and exit; killed if they do not in time."""
+    def end_input(self) -> None:
+        """Close the programs' input: they finish and exit (see :meth:`close`)."""
         if self.owner != os.getpid():
             return
         try:
             self.proc.stdin.close()  # type: ignore[union-attr]
         except OSError:
             pass
+
+    def close(self, wait: float = 5.0) -> None:
+        """End of input: the programs finish and exit; killed if they do not in time."""
+        if self.owner != os.getpid():
+            return
+        self.end_input()
         try:
             self.proc.wait(wait)
         except subprocess.TimeoutExpired:
@@ -388,12 +394,21 @@ class ServerChain:
         for s in self.servers:
             s.kill()
 
+    def end_input(self) -> None:
+        for s in self.servers:
+            s.end_input()
+
     def close(self) -> None:
+        self.end_input()  # every program at once, then wait for each
         for s in self.servers:
             s.close()
 
 
 def _close_chains(chains: list[ServerChain]) -> None:
+    """Close chains: every program's input first, so they all exit at once (closing one
+    after the other took ~50 ms per program, ~0.5 s for the three pivots' chains)."""
+    for chain in chains:
+        chain.end_input()
     while chains:
         chains.pop().close()
 
@@ -596,11 +611,16 @@ class ApertiumTranslator:
         self.workers = max(1, threads)
 
     def close(self) -> None:
-        """Stop the long-lived processes (idle ones; they also stop with this process)."""
-        with self._lock:
-            _close_chains(self._idle)
-        for engine in self._fallbacks or []:
-            engine.close()
+        """Stop the long-lived processes (idle ones; they also stop with this process): the
+        input of every chain, the other pivots' included, is closed before any is waited for."""
+        engines = [self, *(self._fallbacks or [])]
+        for engine in engines:
+            with engine._lock:
+                for chain in engine._idle:
+                    chain.end_input()
+        for engine in engines:
+            with engine._lock:
+                _close_chains(engine._idle)
 
 
 def spec(workers: int = 2) -> EngineSpec[Translator] | None:
