@@ -349,3 +349,26 @@ def test_a_chunk_whose_workers_die_too_often_fails_alone(tmp_path: Path) -> None
         (t.id, "failed", "worker-lost") for t in chunk]
     assert all("died too often" in r.error["message"] for r in result.results)
     assert result.tei == {}
+
+
+def test_a_cluster_that_does_not_stop_cleanly_after_the_run_is_only_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The background stop runs once every result is written: a failure there is a warning,
+    never a traceback (nor an exception that would reach the finished run); the cluster is
+    closed even when the client's close fails."""
+    from pipeline.run.dask_executor import _stop_quietly
+
+    closed: list[str] = []
+
+    class Client:
+        def close(self) -> None:
+            closed.append("client")
+            raise OSError("connection reset")
+
+    class Cluster:
+        def close(self) -> None:
+            closed.append("cluster")
+
+    _stop_quietly(Client(), Cluster())
+    assert closed == ["client", "cluster"]
+    assert "the LocalCluster did not stop cleanly: connection reset" in caplog.text
