@@ -367,8 +367,16 @@ def _start(inp: Path, out: Path, log: Path, *extra: str) -> subprocess.Popen[byt
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
     cmd = [sys.executable, "-m", "pipeline", "run", str(inp), "-o", str(out), "-q",
            "--stages", CHEAP, "--chunk-size", "1", *extra]
-    with open(log, "wb") as fh:
-        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=fh)
+    # A test run started in the background by a shell without job control (`make test &`
+    # in a script) inherits Ctrl-C ignored, and Python keeps an ignored SIGINT ignored: the
+    # run would take no notice. A handler here is reset to the default across exec, so the
+    # run gets Ctrl-C as from a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with open(log, "wb") as fh:
+            return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=fh)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _wait_for_tei(proc: subprocess.Popen[bytes], out: Path, n: int = 1) -> None:
