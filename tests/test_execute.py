@@ -17,6 +17,8 @@ from pipeline.run.execute import Executor, PoolExecutor, SerialExecutor, choose_
 from pipeline.run.runner import Settings, run
 from pipeline.run.validation import SchemaCheck, check_schema
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
+from pipeline.tei import validate as tei_validate
+from pipeline.tei.validate import Problem
 
 STAGES = ("clean", "tei", "corpus", "validate")  # no models: fast; every executor path
 
@@ -110,3 +112,39 @@ def test_a_schema_check_made_elsewhere_names_the_driver_s_file(tmp_path: Path,
     (problem,) = {p.message: p for p in check["art-x"].problems}.values()
     assert problem.kind == "schema" and "bogus" in problem.message and problem.line
     assert check["art-x"].sha256 != check["art-y"].sha256
+
+
+def test_a_schema_check_given_the_chunks_own_checks_parses_nothing_again(
+        tmp_path: Path, seeds_dir: Path, epoch: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the checks a chunk made on the same bytes, the batch goes to the schema
+    engine without a second parse, and finds the same; checks made on other bytes are
+    not trusted (that file is parsed as before)."""
+    out = tmp_path / "out"
+    run(Settings(inputs=[str(seeds_dir)], output=out, stages=("clean", "tei"),
+                 verbosity=-1))
+    good = sorted((out / "tei").glob("*.xml"))[0].read_bytes()
+    broken = re.sub(rb"(<teiHeader[^>]*>)", rb"\1<bogus/>", good, count=1)
+    batch = [("art-x", broken), ("art-y", good)]
+    def found(checks: Mapping[str, SchemaCheck]) -> dict[str, object]:
+        """What a check says, without the temporary folder it laid the files out in."""
+        return {k: (c.sha256, [(p.line, p.message, p.kind) for p in c.problems])
+                for k, c in checks.items()}
+
+    plain = found(check_schema(batch))
+    parsed: list[str] = []
+    real_parse = tei_validate._parse
+
+    def counting(path: Path, problems: list[Problem]) -> object:
+        parsed.append(Path(path).stem)
+        return real_parse(path, problems)
+
+    monkeypatch.setattr(tei_validate, "_parse", counting)
+    own = {"art-x": tei_validate.check_file(broken, "art-x.xml"),
+           "art-y": tei_validate.check_file(good, "art-y.xml")}
+    assert found(check_schema(batch, own)) == plain
+    assert parsed == []
+    stale = {"art-x": own["art-y"], "art-y": own["art-y"]}  # art-x's check: other bytes
+    assert found(check_schema(batch, stale)) == plain
+    assert parsed == ["art-x"]
+    assert "bogus" in str(plain["art-x"]) and plain["art-y"] == (own["art-y"].sha256, [])

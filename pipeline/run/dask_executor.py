@@ -61,6 +61,7 @@ from pipeline.run.shipping import Shipped, Tables, pack, pack_tables, unpacked
 from pipeline.run.validation import SchemaCheck, check_schema
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
 from pipeline.stages.table import TABLE
+from pipeline.tei.validate import FileCheck
 
 if TYPE_CHECKING:
     from distributed import Future
@@ -300,12 +301,16 @@ class _SchemaChecks:
         self.client = client
         self.wanted = wanted
         self.batch: list[tuple[str, bytes]] = []
+        self.checks: dict[str, FileCheck] = {}  # the chunks' own checks of those bytes
         self.futures: list[Future[dict[str, SchemaCheck]]] = []
 
     def add(self, result: ChunkResult) -> None:
         if not self.wanted:
             return
         self.batch += sorted(result.tei.items())
+        # without its ids (the corpus-wide comparison is the driver's): a few bytes each
+        self.checks.update((doc_id, replace(result.checks[doc_id], ids=()))
+                           for doc_id in result.tei if doc_id in result.checks)
         if len(self.batch) >= SCHEMA_BATCH:
             self._send()
 
@@ -313,8 +318,9 @@ class _SchemaChecks:
         if self.batch:
             # scattered first: a batch (~15 MB for 200 articles) is data, not a task graph
             [data] = self.client.scatter([self.batch], hash=False)
-            self.futures.append(self.client.submit(check_schema, data, pure=False))
-            self.batch = []
+            self.futures.append(self.client.submit(check_schema, data, self.checks,
+                                                   pure=False))
+            self.batch, self.checks = [], {}
 
     def gather(self, timeout: float) -> dict[str, SchemaCheck]:
         self._send()

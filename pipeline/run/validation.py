@@ -34,26 +34,34 @@ class SchemaCheck:
     problems: tuple[Problem, ...] = ()
 
 
-def check_schema(batch: list[tuple[str, bytes]]) -> dict[str, SchemaCheck]:
+def check_schema(batch: list[tuple[str, bytes]],
+                 checks: Mapping[str, FileCheck] | None = None) -> dict[str, SchemaCheck]:
     """Schema-check TEI files given as (id, bytes), in one jing call where jing is installed.
 
     Runs on a worker: the files are laid out in a private temporary folder, so no shared
     filesystem is needed. Only schema problems come back (the driver checks links and ids
     across the corpus itself), with the line numbers of the file the driver writes.
+    ``checks``: id -> the article's own checks made with its bytes (the chunk's
+    :class:`FileCheck`); such a file is not parsed again here, only given to jing (a
+    quarter of the time of a batch of 200 articles went to parsing them once more).
     """
     from pipeline.tei.validate import validate
 
+    shas = {doc_id: hashlib.sha256(data).hexdigest() for doc_id, data in batch}
     with tempfile.TemporaryDirectory(prefix="newscorpus-schema-") as tmp:
         paths = {}
+        made: dict[str, FileCheck] = {}
         for doc_id, data in batch:
             path = Path(tmp) / f"{doc_id}.xml"
             path.write_bytes(data)
             paths[str(path)] = doc_id
+            check = (checks or {}).get(doc_id)
+            if check is not None and check.sha256 == shas[doc_id]:  # made on these bytes
+                made[norm_path(path)] = check
         found: dict[str, list[Problem]] = {doc_id: [] for doc_id, _ in batch}
-        for problem in validate(list(paths)):
+        for problem in validate(list(paths), checked=made):
             if problem.kind == "schema" and problem.path in paths:
                 found[paths[problem.path]].append(problem)
-    shas = {doc_id: hashlib.sha256(data).hexdigest() for doc_id, data in batch}
     return {doc_id: SchemaCheck(shas[doc_id], tuple(found[doc_id])) for doc_id in found}
 
 
