@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import re
+import subprocess
+import sys
 from itertools import pairwise
 from pathlib import Path
 
@@ -281,3 +284,46 @@ def test_gazetteer_names_open_a_token_and_none_is_found_inside_a_word() -> None:
              for m in _gazetteer_mentions(text, 0, len(text), tokens, "fr")]
     assert found == [("France", "LOC", "gazetteer"), ("Paris", "LOC", "gazetteer"),
                      ("Irak", "LOC", "gazetteer")]
+
+
+TORCHLESS = """
+import sys
+from pipeline.engines.spacy_nlp import SpacyAnnotator
+nlp = SpacyAnnotator("fr")
+hidden = "torch" not in sys.modules
+import thinc.compat
+sents = nlp.analyse_sentences(["Emmanuel Macron est arrivé à Berlin."])
+names = sorted((m.text, m.label) for s in sents for m in s.mentions)
+import torch  # stanza's import still works after spaCy
+print(hidden, thinc.compat.has_torch, torch.__name__, names)
+"""
+
+
+def test_spacy_starts_without_torch_and_torch_still_imports_later() -> None:
+    """thinc would import torch (1.1 s, ~185 MB a process) for pipelines that never use
+    it: spaCy comes up without it, annotates as usual, and torch imports afterwards."""
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, "-c", TORCHLESS], capture_output=True,
+                          text=True, check=True, timeout=300)
+    hidden, has_torch, name, names = done.stdout.strip().split(" ", 3)
+    assert (hidden, has_torch, name) == ("True", "False", "torch")
+    assert "('Emmanuel Macron', 'PER')" in names and "('Berlin', 'LOC')" in names
+
+
+@pytest.mark.parametrize(("config", "needed"), [
+    ('[components.ner.model.tok2vec]\n@architectures = "spacy.Tok2Vec.v2"\n', False),
+    ('[components.transformer.model]\n@architectures = '
+     '"spacy-transformers.TransformerModel.v3"\n', True),
+    ('[components.tagger.model]\n@architectures = "thinc.PyTorchWrapper.v2"\n', True),
+])
+def test_a_pipeline_with_torch_layers_keeps_torch(tmp_path: Path, config: str,
+                                                  needed: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model whose config names a torch or transformer layer (or an installed
+    transformer package for spaCy) keeps torch where thinc looks for it."""
+    (tmp_path / "config.cfg").write_text(config, encoding="utf-8")
+    monkeypatch.setattr(spacy_nlp, "TORCH_PIPELINES", ("no_such_package_here",))
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
+    assert spacy_nlp._needs_torch(tmp_path) is needed
+    monkeypatch.setattr(spacy_nlp, "TORCH_PIPELINES", ("pytest",))  # one that is installed
+    assert spacy_nlp._needs_torch(tmp_path) is True
