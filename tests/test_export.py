@@ -12,7 +12,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -35,6 +40,7 @@ from pipeline.document import (
     Source,
     Token,
 )
+from pipeline.run.atomic import is_temp_name
 from pipeline.tei import codec as tei
 
 RUN = tei.RunInfo(when="2026-01-01T00:00:00Z", version="test", command="test_export")
@@ -691,6 +697,9 @@ def test_main_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
                      "-o", str(tmp_path)]) == 2
     assert cli_main(["export", "--format", "all", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
     assert "no TEI file" in capsys.readouterr().err
+    [tei_file] = write_tei_files(tmp_path / "tei", [sample_document()])
+    assert cli_main(["export", "-j", "-1", str(tei_file), "-o", str(tmp_path / "o")]) == 2
+    assert "-j/--jobs" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
 def test_a_broken_file_fails_alone(exported: dict, tmp_path: Path,
@@ -787,3 +796,97 @@ def test_projected_english_entities_are_exported_and_foreign_words_are_not(
     assert tags["euros"] == "O"
     ann = (tmp_path / "out" / "brat" / "en" / "art-projected.ann").read_text(encoding="utf-8")
     assert "PER" in ann and "FOREIGN" not in ann
+
+
+def test_several_processes_export_what_one_process_does(tmp_path: Path) -> None:
+    """40 articles (more than two tasks' worth) with a broken file and a second file of an
+    id already exported: two processes write the same files, bytes, counts and failures,
+    in the files' order, as one."""
+    docs = [sample_document(f"art-{n:02d}") if n % 3 else french_only(f"art-{n:02d}")
+            for n in range(40)]
+    paths = write_tei_files(tmp_path / "tei", docs)
+    copy = tmp_path / "tei" / "zz-copy.xml"
+    copy.write_bytes(paths[5].read_bytes())
+    broken = tmp_path / "tei" / "art-07b.xml"
+    broken.write_text("<TEI><oops></TEI>", encoding="utf-8")
+    assert len(docs) >= 2 * ex.CHUNK
+    runs = {jobs: (ex.export([tmp_path / "tei"], "all", "both", tmp_path / f"o{jobs}",
+                             jobs=jobs), tmp_path / f"o{jobs}") for jobs in (1, 2)}
+    (one, out1), (two, out2) = runs[1], runs[2]
+    assert [p.relative_to(out1) for p in one.written] == \
+        [p.relative_to(out2) for p in two.written]
+    assert (one.documents, one.doc_counts, one.entity_counts, one.skipped) == \
+        (two.documents, two.doc_counts, two.entity_counts, two.skipped)
+    assert one.failed == two.failed
+    assert [where for where, _ in one.failed] == [str(broken), str(copy)]
+    assert "cannot read TEI" in one.failed[0][1]
+    assert f"already exported from {paths[5]}" in one.failed[1][1]
+    files = sorted(p.relative_to(out1) for p in out1.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(out2) for p in out2.rglob("*") if p.is_file())
+    assert all((out1 / f).read_bytes() == (out2 / f).read_bytes() for f in files)
+    assert one.doc_counts["xmi", "fr"] == 40 and one.doc_counts["xmi", "en"] == 26
+
+
+def test_an_id_seen_only_in_a_file_that_could_not_be_read_is_exported(tmp_path: Path) -> None:
+    """A file cut half-way starts like the article it was: its id is no reason to refuse
+    the whole file of the same id that comes after it."""
+    [good] = write_tei_files(tmp_path / "tei", [sample_document("art-x")])
+    data = good.read_bytes()
+    cut = tmp_path / "tei" / "a-cut.xml"
+    cut.write_bytes(data[: len(data) // 2])
+    result = ex.export([tmp_path / "tei"], "doccano", "fr", tmp_path / "o", jobs=2)
+    assert [where for where, _ in result.failed] == [str(cut)]
+    assert "cannot read TEI" in result.failed[0][1]
+    assert (tmp_path / "o/doccano/fr/art-x.jsonl").is_file()
+    assert result.doc_counts["doccano", "fr"] == 1
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_export_stops_its_workers_and_leaves_no_temporary_file(
+        tmp_path: Path, sig: signal.Signals, status: int) -> None:
+    """Ctrl-C or SIGTERM to the export alone: exit 130 / 143 at once, its workers gone
+    (nothing is written after it ended), no temporary file in the exports."""
+    paths = write_tei_files(tmp_path / "tei", [sample_document(f"art-{n:03d}")
+                                               for n in range(300)])
+    out = tmp_path / "out"
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "export", "-j", "2", "-q",
+                                 str(paths[0].parent), "-o", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("xmi/fr/*.xmi")) if out.exists() else []) < 5:
+        assert proc.poll() is None and time.monotonic() < deadline, "no export under way"
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status
+    assert err.decode().strip().splitlines()[-1] == \
+        "interrupted; finished documents are kept; rerun to resume"
+    time.sleep(0.5)
+    for pid in workers:
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in \
+            Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1], f"worker {pid} left"
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    assert len(list(out.glob("xmi/fr/*.xmi"))) < 300, "the export ended before the signal"
+    assert [p for p in files if is_temp_name(p.name)] == []
+    time.sleep(1)
+    assert sorted(p for p in out.rglob("*") if p.is_file()) == files

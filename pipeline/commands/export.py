@@ -16,7 +16,7 @@ from pipeline.commands.base import (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from pipeline.export import ALL, DEFAULT_OUT, FORMATS
+    from pipeline.export import ALL, CHUNK, DEFAULT_OUT, FORMATS
 
     parser.add_argument("paths", nargs="+", metavar="TEI_PATH",
                         help="TEI article files, or folders of them (e.g. output/tei)")
@@ -25,18 +25,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=["fr", "en", "both"], default="both",
                         help="which side: the French original, the English translation or "
                         "both (default)")
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="processes that export documents (default 0: one per core; "
+                        f"fewer than {2 * CHUNK} documents are exported in one)")
     add_output_option(parser, DEFAULT_OUT, "output folder, one sub-folder per format")
 
 
 def handle(args: argparse.Namespace) -> int:
     from pipeline.export import export, summary, tei_files
+    from pipeline.run.faults import terminate_as_interrupt
 
     try:  # a wrong path or an empty folder: say so before anything is written
         if not tei_files(args.paths):
             raise UsageError(f"no TEI file found in {', '.join(args.paths)}")
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    result = export(args.paths, args.format, args.lang, args.output)
+    if args.jobs < 0:
+        raise UsageError("-j/--jobs must be 0 (one per core) or more")
+    with terminate_as_interrupt():  # SIGTERM stops the workers and ends with 143
+        result = export(args.paths, args.format, args.lang, args.output, args.jobs)
     for where, message in result.failed:
         print(f"FAILED {where}: {message}", file=sys.stderr)
     if not args.quiet:

@@ -25,8 +25,12 @@ byte-identical files.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +46,9 @@ FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (xmi, conll2002, brat, docc
 ALL = "all"
 LANGS = ("fr", "en")
 DEFAULT_OUT = Path("output/exports")
+#: Documents per task when several processes export (``jobs``); fewer than two tasks'
+#: worth of documents are exported in this process.
+CHUNK = 16
 
 __all__ = ["ALL", "FORMATS", "LANGS", "ExportError", "ExportResult", "export", "summary",
            "tei_files"]
@@ -81,54 +88,147 @@ def lang_names(lang: str) -> list[str]:
 def tei_files(paths: Iterable[str | Path]) -> list[Path]:
     """TEI article files: the files named, and the ``*.xml`` of folders named (sorted), less
     ``teiCorpus`` files (the corpus root only includes the articles)."""
-    files: list[Path] = []
+    return [path for path, _ in _articles(paths)]
+
+
+def _articles(paths: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
+    """:func:`tei_files` with each file's document id as its root element gives it (None:
+    the file does not start as XML; reading it will say why)."""
+    files: list[tuple[Path, str | None]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(f for f in sorted(p.glob("*.xml")) if not _is_corpus_root(f))
+            for f in sorted(p.glob("*.xml")):
+                name, doc_id = _root(f)
+                if name != "teiCorpus":
+                    files.append((f, doc_id))
         elif p.is_file():
-            files.append(p)
+            files.append((p, _root(p)[1]))
         else:
             raise FileNotFoundError(f"no such file or folder: {p}")
     return files
 
 
-def _is_corpus_root(path: Path) -> bool:
+def _root(path: Path) -> tuple[str, str | None]:
+    """The root element's local name and xml:id, read from the file's start only."""
     from lxml import etree
+
+    from pipeline.tei.codec import XML_ID
 
     try:
         for _, elem in etree.iterparse(str(path), events=("start",)):
-            return etree.QName(elem).localname == "teiCorpus"
+            return etree.QName(elem).localname, elem.get(XML_ID, "")
     except etree.XMLSyntaxError:
-        return False
-    return False
+        return "", None
+    return "", None
 
 
 def export(paths: Iterable[str | Path], fmt: str = ALL, lang: str = "both",
-           out_dir: str | Path = DEFAULT_OUT) -> ExportResult:
+           out_dir: str | Path = DEFAULT_OUT, jobs: int = 1) -> ExportResult:
     """Read each TEI file and write it in ``fmt`` (a name or ``all``) for ``lang``
     (``fr``, ``en`` or ``both``) under ``out_dir``. A document that cannot be read or
-    written is recorded in ``failed``; the others go on."""
-    from pipeline.tei.codec import read_tei
+    written is recorded in ``failed``; the others go on.
 
+    ``jobs``: processes that read and write documents (0: one per core). Each document is
+    one process's alone, and the result (files, counts, failures in the files' order) is
+    that of one process: XMI through cassis is most of the time (60 % of it), per document.
+    A second file with the id of a document already read is not exported (its files would
+    overwrite the first's): ids are read from the files' first element before any work.
+    """
     fmts, langs = format_names(fmt), lang_names(lang)
     out = Path(out_dir)
+    files = _articles(paths)
+    first: dict[str, Path] = {}  # document id -> its first file
+    todo = [p for p, doc_id in files if doc_id is None or first.setdefault(doc_id, p) == p]
+    work = functools.partial(_export_files, fmts=fmts, langs=langs, out=out)
+    parts = dict(_parts(work, todo, jobs))
+    read: dict[str, Path] = {}  # document id -> the file it was exported from
     result = ExportResult()
+    kept: set[Path] = set()
+    for path, doc_id in files:
+        if path not in parts:  # a later file with an id seen before
+            if doc_id is not None and doc_id in read:
+                result.documents += 1
+                result.failed.append((str(path), f"document id {doc_id} already exported "
+                                      f"from {read[doc_id]}"))
+                continue
+            parts.update(_parts(work, [path], 1))  # the earlier ones could not be read
+        part, got = parts[path]
+        if got is not None:
+            read.setdefault(got, path)
+        _merge(result, part, kept)
+    return result
+
+
+def _parts(work: Callable[[list[Path]], list[tuple[Path, ExportResult, str | None]]],
+           files: list[Path], jobs: int,
+           ) -> Iterator[tuple[Path, tuple[ExportResult, str | None]]]:
+    """Each file's own result and the id it was read with, in this process or a pool."""
+    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
+    jobs = min(jobs if jobs > 0 else len(os.sched_getaffinity(0)), len(chunks))
+    if jobs <= 1:
+        done: Iterable[list[tuple[Path, ExportResult, str | None]]] = map(work, chunks)
+        for chunk in done:
+            yield from ((path, (part, got)) for path, part, got in chunk)
+        return
+    from pipeline.run.faults import RunFault, die_with_parent
+
+    # A worker dies with this process and leaves Ctrl-C to it; SIGTERM waits for the file
+    # being written (pipeline.run.atomic), so a stopped export leaves no temporary file.
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent,
+                               initargs=(os.getpid(),))
+    try:
+        for chunk in pool.map(work, chunks):
+            yield from ((path, (part, got)) for path, part, got in chunk)
+    except BrokenProcessPool as exc:
+        raise RunFault("export stopped: a worker process died (out of memory?); the "
+                       "files it wrote are complete. Rerun with -j 1") from exc
+    except BaseException:  # Ctrl-C, SIGTERM: the workers stop now, not after the queue
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(5)
+
+
+def _export_files(paths: list[Path], fmts: list[str], langs: list[str], out: Path,
+                  ) -> list[tuple[Path, ExportResult, str | None]]:
+    """Export some files, each with a result of its own and the id it was read with (None:
+    it could not be read)."""
+    from pipeline.tei.codec import read_tei
+
     configured: set[tuple[str, str]] = set()
-    seen: dict[str, Path] = {}
-    for path in tei_files(paths):
-        result.documents += 1
+    done: list[tuple[Path, ExportResult, str | None]] = []
+    for path in paths:
+        part = ExportResult(documents=1)
         try:
             doc = read_tei(path)
         except Exception as exc:  # a broken file must not stop the others
-            result.failed.append((str(path), f"cannot read TEI: {exc}"))
+            part.failed.append((str(path), f"cannot read TEI: {exc}"))
+            done.append((path, part, None))
             continue
-        if doc.id in seen:
-            result.failed.append((str(path), f"document id {doc.id} already exported from "
-                                  f"{seen[doc.id]}"))
-            continue
-        seen[doc.id] = path
-        _export_document(doc, fmts, langs, out, result, configured)
-    return result
+        _export_document(doc, fmts, langs, out, part, configured)
+        done.append((path, part, doc.id))
+    return done
+
+
+def _merge(result: ExportResult, part: ExportResult, kept: set[Path]) -> None:
+    """Add one document's result (a folder's config files count once)."""
+    result.documents += part.documents
+    for path in part.written:
+        if path not in kept:
+            kept.add(path)
+            result.written.append(path)
+    result.doc_counts.update(part.doc_counts)
+    result.entity_counts.update(part.entity_counts)
+    result.skipped += part.skipped
+    result.failed += part.failed
 
 
 def _export_document(doc: Document, fmts: list[str], langs: list[str], out: Path,
