@@ -392,3 +392,51 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], two_docs) -> No
     assert not (tmp_path / "v").exists()
     assert main([str(tmp_path / "empty-*.xml"), "-o", str(tmp_path / "v")]) == 2
     assert main(["--bogus"]) == 2
+
+
+def test_the_view_lists_light_entries_and_reads_each_page_s_document_again(
+        tmp_path: Path, two_docs: list[Document], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index is made from entries without text or annotations, and each page from a
+    second reading of its file, one at a time (a corpus of 100,000 articles is never held
+    whole); the bytes are those of a view made from the whole documents in memory."""
+    from pipeline import view as view_module
+
+    paths = write_sample_tei(tmp_path / "tei", two_docs)
+    reads: list[str] = []
+    real = tei.read_tei
+
+    def counting(path: Path) -> Document:
+        reads.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(tei, "read_tei", counting)
+    items, failed = view_module.scan_documents(paths)
+    assert failed == [] and sorted(reads) == sorted(p.name for p in paths)
+    assert all(item.doc.original.sentences() == [] and item.doc.translation is None
+               for item in items)
+    assert all(item.words > 0 and item.doc.records for item in items)
+    view_module.write_items(items, tmp_path / "streamed", corpus_title="T")
+    assert sorted(reads) == sorted(p.name for p in paths for _ in range(2))
+    docs, _ = view_module.read_documents(paths)
+    view_module.write_view(docs, tmp_path / "whole", corpus_title="T")
+    streamed = sorted(p.relative_to(tmp_path / "streamed")
+                      for p in (tmp_path / "streamed").rglob("*") if p.is_file())
+    assert streamed == sorted(p.relative_to(tmp_path / "whole")
+                              for p in (tmp_path / "whole").rglob("*") if p.is_file())
+    assert all((tmp_path / "streamed" / f).read_bytes() == (tmp_path / "whole" / f).read_bytes()
+               for f in streamed)
+
+
+def test_a_file_that_cannot_be_read_for_its_page_is_listed_as_failed(
+        tmp_path: Path, two_docs: list[Document]) -> None:
+    """A TEI file that breaks between the listing and its page: the other pages are
+    written, and the index names the file."""
+    from pipeline import view as view_module
+
+    paths = write_sample_tei(tmp_path / "tei", two_docs)
+    items, _ = view_module.scan_documents(paths)
+    paths[1].write_text("<TEI><cut", encoding="utf-8")
+    result = view_module.write_items(items, tmp_path / "out", corpus_title="T")
+    assert [where for where, _ in result.failed] == [str(paths[1])]
+    assert len(result.articles) == 1
+    assert str(paths[1]) in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")

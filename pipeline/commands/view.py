@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from pipeline.view import expand_paths, read_documents, write_view
+    from pipeline.view import expand_paths, scan_documents, write_items
 
     try:
         paths = expand_paths(args.paths)
@@ -34,7 +34,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if not paths:
         raise UsageError(f"no TEI files found in {', '.join(args.paths)}")
-    docs, failed = read_documents(paths)
+    docs, failed = scan_documents(paths)
     for path, why in failed:
         print(f"error: {path}: {why}", file=sys.stderr)
     if not docs:  # writing now would empty an existing view
@@ -42,7 +42,7 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     try:
-        result = write_view(docs, args.output, corpus_title=args.title, failed=failed)
+        result = write_items(docs, args.output, corpus_title=args.title, failed=failed)
     except OSError as exc:
         raise UsageError(str(exc)) from exc
     if not args.quiet:

@@ -19,11 +19,13 @@ Command line: ``python -m pipeline view TEI_PATH... -o DIR`` (a folder stands fo
 
 from __future__ import annotations
 
+import functools
 import glob
 import logging
 import os
 import tomllib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,15 +65,54 @@ def build_view(tei_paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
     A file that cannot be read is listed on the index page and in ``ViewResult.failed``;
     the others are still written.
     """
-    docs, failed = read_documents(tei_paths)
-    return write_view(docs, out_dir, corpus_title=corpus_title, failed=failed)
+    items, failed = scan_documents(tei_paths)
+    return write_items(items, out_dir, corpus_title=corpus_title, failed=failed)
+
+
+@dataclass
+class Item:
+    """One article of the view: where its TEI is, its light entry (the index's), and how
+    to get the whole document again when its page is written."""
+
+    tei: Path | None
+    doc: Document  # light (render.ArticleEntry.of)
+    words: int
+    mentions: Counter[str]
+    full: Callable[[], Document]
+
+
+def scan_documents(tei_paths: Iterable[str | os.PathLike[str]],
+                   ) -> tuple[list[Item], list[tuple[str, str]]]:
+    """Each file read back with ``read_tei`` (each once, in path order) and kept as its
+    light entry, and the files that could not be read with why. The pages are written
+    from a second reading, one file at a time: the view of 100,000 articles never holds
+    them all (a whole document is ≈ 0.35 MB in memory). Reading comes first so that a
+    caller can leave an existing view alone when nothing could be read."""
+    from pipeline.tei.codec import read_tei
+
+    items: list[Item] = []
+    failed: list[tuple[str, str]] = []
+    unique = {Path(p).resolve(): Path(p) for p in tei_paths}
+    for p in sorted(unique.values(), key=str):
+        try:
+            doc = read_tei(p)
+        except Exception as exc:  # one bad file must not lose the others
+            log.warning("view: cannot read %s: %s", p, exc)
+            failed.append((str(p), f"{type(exc).__name__}: {exc}"))
+            continue
+        items.append(_item(p, doc, functools.partial(read_tei, p)))
+    return items, failed
+
+
+def _item(tei: Path | None, doc: Document, full: Callable[[], Document]) -> Item:
+    entry = render.ArticleEntry.of(doc, "")
+    return Item(tei, entry.doc, entry.words, entry.mentions, full)
 
 
 def read_documents(tei_paths: Iterable[str | os.PathLike[str]],
                    ) -> tuple[list[tuple[Path | None, Document]], list[tuple[str, str]]]:
-    """Each file read back with ``read_tei`` (each once, in path order), and the files that
-    could not be read with why. Reading comes first so that a caller can leave an existing
-    view alone when nothing could be read."""
+    """Each file read back whole (for callers that want the documents themselves; the view
+    uses :func:`scan_documents`), and the files that could not be read with why."""
     from pipeline.tei.codec import read_tei
 
     docs: list[tuple[Path | None, Document]] = []
@@ -89,10 +130,20 @@ def read_documents(tei_paths: Iterable[str | os.PathLike[str]],
 def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathLike[str],
                corpus_title: str | None = None,
                failed: list[tuple[str, str]] | None = None) -> ViewResult:
-    """Write the pages for documents already read from TEI (``read_documents``).
+    """Write the pages for documents already read (``read_documents``, or made in memory).
 
     Each item is (the TEI file it was read from or None, the document).
     """
+    items = [_item(tei, doc, functools.partial(lambda d: d, doc)) for tei, doc in docs]
+    return write_items(items, out_dir, corpus_title=corpus_title, failed=failed)
+
+
+def write_items(items: list[Item], out_dir: str | os.PathLike[str],
+                corpus_title: str | None = None,
+                failed: list[tuple[str, str]] | None = None) -> ViewResult:
+    """Write the index pages from the items' entries, then each article's page from its
+    whole document, one at a time. A file that can no longer be read for its page (changed
+    since) is listed with the files that could not be read."""
     corpus_title = corpus_title or default_title()
     out = safe_output_dir(Path(out_dir))
     art_dir = safe_output_dir(out / "articles")
@@ -100,18 +151,10 @@ def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathL
     for name in STATIC_FILES:
         _write(static / name, (STATIC_DIR / name).read_bytes())
 
-    docs = sorted(docs, key=lambda item: (item[1].id, str(item[0] or "")))
-    names: list[str] = []
-    used: set[str] = set()
-    for _, doc in docs:
-        base = name = render.safe_name(doc.id)
-        n = 2
-        while name.lower() in used:  # ids differing only by case or dropped characters
-            name, n = f"{base}-{n}", n + 1
-        used.add(name.lower())
-        names.append(name)
-    entries = [render.ArticleEntry(doc, f"articles/{name}.html")
-               for (_, doc), name in zip(docs, names, strict=True)]
+    items = sorted(items, key=lambda item: (item.doc.id, str(item.tei or "")))
+    names = _page_names(items)
+    entries = [render.ArticleEntry(item.doc, f"articles/{name}.html", item.words,
+                                   item.mentions) for item, name in zip(items, names, strict=True)]
 
     groups = render.group_records(entries)
     anchors: dict[str, dict[str, str]] = {}  # article href -> record id -> index anchor
@@ -122,18 +165,19 @@ def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathL
     result = ViewResult(index=out / "index.html", entities=out / "entities.html",
                         failed=list(failed or []))
     written: set[str] = set()
-    for i, ((tei_path, doc), entry) in enumerate(zip(docs, entries, strict=True)):
-        name = names[i]
-        tei_href = None
-        if tei_path is not None:
-            tei_href = _relative_href(Path(tei_path), art_dir)
+    for i, (item, entry) in enumerate(zip(items, entries, strict=True)):
+        tei_href = _relative_href(item.tei, art_dir) if item.tei is not None else None
         prev = f"{names[i - 1]}.html" if i > 0 else None
         nxt = f"{names[i + 1]}.html" if i + 1 < len(names) else None
+        try:
+            doc = item.full()
+        except Exception as exc:  # changed or removed since it was listed
+            result.failed.append((str(item.tei), f"{type(exc).__name__}: {exc}"))
+            continue
         html = render.render_article(
-            doc, corpus_title=corpus_title,
-            entity_anchor=anchors.get(entry.href, {}),
+            doc, corpus_title=corpus_title, entity_anchor=anchors.get(entry.href, {}),
             tei_href=tei_href, prev_next=(prev, nxt))
-        path = art_dir / f"{name}.html"
+        path = art_dir / f"{names[i]}.html"
         _write(path, _encode(html))
         written.add(path.name)
         result.articles[doc.id] = path
@@ -145,6 +189,21 @@ def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathL
                                                      failed=result.failed)))
     _write(result.entities, _encode(render.render_entities(groups, corpus_title=corpus_title)))
     return result
+
+
+def _page_names(items: list[Item]) -> list[str]:
+    """Each article's page name: its id made safe, ids differing only by case or dropped
+    characters told apart by a number."""
+    names: list[str] = []
+    used: set[str] = set()
+    for item in items:
+        base = name = render.safe_name(item.doc.id)
+        n = 2
+        while name.lower() in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name.lower())
+        names.append(name)
+    return names
 
 
 def _encode(html: str) -> bytes:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.document import (
     ENTITY_TYPES,
@@ -416,8 +416,20 @@ def engines_cell(doc: Document) -> str:
 
 @dataclass
 class ArticleEntry:
-    doc: Document
+    """What the index and the entity index need of an article: its document without its
+    text and annotations (header, records, engines), and the counts made from them. A
+    corpus of 100,000 articles is listed without holding them all (≈ 0.35 MB each)."""
+
+    doc: Document  # light: the sides hold no sentences (see :meth:`of`)
     href: str  # relative to the view folder
+    words: int = 0  # of the original
+    mentions: Counter[str] = field(default_factory=Counter)  # per record id, both sides
+
+    @classmethod
+    def of(cls, doc: Document, href: str) -> ArticleEntry:
+        light = replace(doc, original=Side(doc.original.lang), translation=None, removed=[],
+                        notes=[])
+        return cls(light, href, word_count(doc.original), mention_counts(doc))
 
 
 def _index_head() -> str:
@@ -446,7 +458,7 @@ def _index_row(e: ArticleEntry) -> str:
                 if d.meta.title_en else "")
     eng = engines_cell(d)
     types = "".join(f'<td class="num">{by_type.get(t, 0)}</td>' for t in ENTITY_TYPES)
-    words = word_count(d.original)
+    words = e.words
     return (
         f'<tr data-outlet="{esc(outlet)}">'
         f'<td data-sort="{esc(title.casefold())}"><a href="{esc(e.href)}" '
@@ -469,7 +481,7 @@ def render_index(entries: list[ArticleEntry], *, corpus_title: str,
                     f"{len(failed)})</summary><ul>"
                     + "".join(f"<li><code>{esc(p)}</code>: {esc(msg)}</li>" for p, msg in failed)
                     + "</ul></details>\n")
-    total_words = sum(word_count(e.doc.original) for e in entries)
+    total_words = sum(e.words for e in entries)
     body = (
         nav("", "index.html")
         + f"<header><h1>{esc(corpus_title)}</h1>\n"
@@ -533,7 +545,6 @@ def group_records(entries: list[ArticleEntry]) -> list[EntityGroup]:
         return i
 
     recs = [(e, r) for e in entries for r in e.doc.records]
-    counts = {id(e): mention_counts(e.doc) for e in entries}
     key_owner: dict[tuple[str, str], int] = {}
     for i, (_, r) in enumerate(recs):
         parent[i] = i
@@ -553,7 +564,7 @@ def group_records(entries: list[ArticleEntry]) -> list[EntityGroup]:
             known.extend(f for f in forms if f not in known)
         if r.method:
             g.methods.add(r.method)
-        n = counts[id(e)][r.id]
+        n = e.mentions[r.id]
         g.articles.append((e.href, e.doc.id, doc_title(e.doc), r.id, n))
     order = {t: n for n, t in enumerate(ENTITY_TYPES)}
     out = sorted(groups.values(),
