@@ -440,3 +440,23 @@ def test_a_file_that_cannot_be_read_for_its_page_is_listed_as_failed(
     assert [where for where, _ in result.failed] == [str(paths[1])]
     assert len(result.articles) == 1
     assert str(paths[1]) in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_several_processes_write_the_view_one_process_writes(tmp_path: Path) -> None:
+    """40 articles read and written by two processes: the same files and bytes as one."""
+    from pipeline import view as view_module
+
+    docs = [sample_document(f"art-{n:02d}", title=f"Article {n}") for n in range(40)]
+    paths = write_sample_tei(tmp_path / "tei", docs)
+    assert len(paths) > 2 * view_module.CHUNK
+    for jobs in (1, 2):
+        items, failed = view_module.scan_documents(paths, jobs)
+        assert failed == []
+        view_module.write_items(items, tmp_path / f"v{jobs}", corpus_title="T", jobs=jobs)
+    one = sorted(p.relative_to(tmp_path / "v1") for p in (tmp_path / "v1").rglob("*")
+                 if p.is_file())
+    assert len(one) == 40 + 4
+    assert one == sorted(p.relative_to(tmp_path / "v2") for p in (tmp_path / "v2").rglob("*")
+                         if p.is_file())
+    assert all((tmp_path / "v1" / f).read_bytes() == (tmp_path / "v2" / f).read_bytes()
+               for f in one)

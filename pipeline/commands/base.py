@@ -59,6 +59,21 @@ def add_output_option(parser: argparse.ArgumentParser, default: Path, what: str)
                         help=f"{what} (default: {default})")
 
 
+def add_jobs_option(parser: argparse.ArgumentParser, chunk: int) -> None:
+    """``-j``/``--jobs N`` of the commands that read TEI back (export, view)."""
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="processes (default 0: one per core; the result is that of "
+                        f"one; {2 * chunk} articles or fewer are done in one)")
+
+
+def jobs_of(args: argparse.Namespace) -> int:
+    """The ``-j`` given, refused when negative (exit 2, before anything is written)."""
+    jobs: int = args.jobs
+    if jobs < 0:
+        raise UsageError("-j/--jobs must be 0 (one per core) or more")
+    return jobs
+
+
 def missing_paths(paths: list[str]) -> list[str]:
     """The arguments that name nothing: neither an existing path nor a glob that matches."""
     import glob

@@ -11,7 +11,9 @@ from pipeline.commands.base import (
     EXIT_OK,
     Command,
     UsageError,
+    add_jobs_option,
     add_output_option,
+    jobs_of,
 )
 
 
@@ -25,9 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=["fr", "en", "both"], default="both",
                         help="which side: the French original, the English translation or "
                         "both (default)")
-    parser.add_argument("-j", "--jobs", type=int, default=0,
-                        help="processes that export documents (default 0: one per core; "
-                        f"fewer than {2 * CHUNK} documents are exported in one)")
+    add_jobs_option(parser, CHUNK)
     add_output_option(parser, DEFAULT_OUT, "output folder, one sub-folder per format")
 
 
@@ -40,10 +40,9 @@ def handle(args: argparse.Namespace) -> int:
             raise UsageError(f"no TEI file found in {', '.join(args.paths)}")
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    if args.jobs < 0:
-        raise UsageError("-j/--jobs must be 0 (one per core) or more")
+    jobs = jobs_of(args)
     with terminate_as_interrupt():  # SIGTERM stops the workers and ends with 143
-        result = export(args.paths, args.format, args.lang, args.output, args.jobs)
+        result = export(args.paths, args.format, args.lang, args.output, jobs)
     for where, message in result.failed:
         print(f"FAILED {where}: {message}", file=sys.stderr)
     if not args.quiet:

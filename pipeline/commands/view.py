@@ -11,7 +11,9 @@ from pipeline.commands.base import (
     EXIT_OK,
     Command,
     UsageError,
+    add_jobs_option,
     add_output_option,
+    jobs_of,
 )
 
 
@@ -23,18 +25,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       "folder for index.html, entities.html, articles/, static/")
     parser.add_argument("--title", help="corpus title on the pages (default: the TEI corpus "
                         "title)")
+    from pipeline.view import CHUNK
+
+    add_jobs_option(parser, CHUNK)
 
 
 def handle(args: argparse.Namespace) -> int:
+    from pipeline.run.faults import terminate_as_interrupt
     from pipeline.view import expand_paths, scan_documents, write_items
 
+    jobs = jobs_of(args)
     try:
         paths = expand_paths(args.paths)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     if not paths:
         raise UsageError(f"no TEI files found in {', '.join(args.paths)}")
-    docs, failed = scan_documents(paths)
+    with terminate_as_interrupt():  # SIGTERM stops the workers and ends with 143
+        docs, failed = scan_documents(paths, jobs)
     for path, why in failed:
         print(f"error: {path}: {why}", file=sys.stderr)
     if not docs:  # writing now would empty an existing view
@@ -42,7 +50,9 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     try:
-        result = write_items(docs, args.output, corpus_title=args.title, failed=failed)
+        with terminate_as_interrupt():
+            result = write_items(docs, args.output, corpus_title=args.title, failed=failed,
+                                 jobs=jobs)
     except OSError as exc:
         raise UsageError(str(exc)) from exc
     if not args.quiet:

@@ -26,11 +26,8 @@ byte-identical files.
 from __future__ import annotations
 
 import functools
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +35,7 @@ from types import ModuleType
 from pipeline.document import Document
 from pipeline.export import brat, conll2002, conllu, doccano, labelstudio, xmi
 from pipeline.export.common import ExportError, side_view
+from pipeline.run.parallel import chunks, ordered_map
 
 #: Format name -> module with ``write(view, folder)``, ``write_config(folder, lang)`` and
 #: ``FLAT`` (True: nested mentions are left out, only the outermost ones written).
@@ -163,38 +161,8 @@ def _parts(work: Callable[[list[Path]], list[tuple[Path, ExportResult, str | Non
            files: list[Path], jobs: int,
            ) -> Iterator[tuple[Path, tuple[ExportResult, str | None]]]:
     """Each file's own result and the id it was read with, in this process or a pool."""
-    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
-    jobs = min(jobs if jobs > 0 else len(os.sched_getaffinity(0)), len(chunks))
-    if jobs <= 1:
-        done: Iterable[list[tuple[Path, ExportResult, str | None]]] = map(work, chunks)
-        for chunk in done:
-            yield from ((path, (part, got)) for path, part, got in chunk)
-        return
-    from pipeline.run.faults import RunFault, die_with_parent
-
-    # A worker dies with this process and leaves Ctrl-C to it; SIGTERM waits for the file
-    # being written (pipeline.run.atomic), so a stopped export leaves no temporary file.
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent,
-                               initargs=(os.getpid(),))
-    try:
-        for chunk in pool.map(work, chunks):
-            yield from ((path, (part, got)) for path, part, got in chunk)
-    except BrokenProcessPool as exc:
-        raise RunFault("export stopped: a worker process died (out of memory?); the "
-                       "files it wrote are complete. Rerun with -j 1") from exc
-    except BaseException:  # Ctrl-C, SIGTERM: the workers stop now, not after the queue
-        _stop(pool)
-        raise
-    pool.shutdown()
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.terminate()
-    for proc in processes:
-        proc.join(5)
+    for chunk in ordered_map(work, chunks(files, CHUNK), jobs, "export"):
+        yield from ((path, (part, got)) for path, part, got in chunk)
 
 
 def _export_files(paths: list[Path], fmts: list[str], langs: list[str], out: Path,

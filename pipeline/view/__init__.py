@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pipeline.document import Document
 from pipeline.run.atomic import atomic_write_bytes, safe_output_dir
+from pipeline.run.parallel import chunks, ordered_map
 from pipeline.view import render
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = ("view.css", "view.js")
 FALLBACK_TITLE = "News corpus"
+#: Articles per task when several processes read or write (``jobs``).
+CHUNK = 16
 
 
 def default_title() -> str:
@@ -81,27 +84,40 @@ class Item:
     full: Callable[[], Document]
 
 
-def scan_documents(tei_paths: Iterable[str | os.PathLike[str]],
+def scan_documents(tei_paths: Iterable[str | os.PathLike[str]], jobs: int = 1,
                    ) -> tuple[list[Item], list[tuple[str, str]]]:
     """Each file read back with ``read_tei`` (each once, in path order) and kept as its
     light entry, and the files that could not be read with why. The pages are written
     from a second reading, one file at a time: the view of 100,000 articles never holds
     them all (a whole document is ≈ 0.35 MB in memory). Reading comes first so that a
-    caller can leave an existing view alone when nothing could be read."""
-    from pipeline.tei.codec import read_tei
-
+    caller can leave an existing view alone when nothing could be read. ``jobs``:
+    processes reading (0: one per core; the result is that of one)."""
+    unique = {Path(p).resolve(): Path(p) for p in tei_paths}
     items: list[Item] = []
     failed: list[tuple[str, str]] = []
-    unique = {Path(p).resolve(): Path(p) for p in tei_paths}
-    for p in sorted(unique.values(), key=str):
+    tasks = chunks(sorted(unique.values(), key=str), CHUNK)
+    for chunk in ordered_map(_scan, tasks, jobs, "view"):
+        for got in chunk:
+            if isinstance(got, Item):
+                items.append(got)
+            else:
+                failed.append(got)
+    return items, failed
+
+
+def _scan(paths: list[Path]) -> list[Item | tuple[str, str]]:
+    from pipeline.tei.codec import read_tei
+
+    done: list[Item | tuple[str, str]] = []
+    for p in paths:
         try:
             doc = read_tei(p)
         except Exception as exc:  # one bad file must not lose the others
             log.warning("view: cannot read %s: %s", p, exc)
-            failed.append((str(p), f"{type(exc).__name__}: {exc}"))
+            done.append((str(p), f"{type(exc).__name__}: {exc}"))
             continue
-        items.append(_item(p, doc, functools.partial(read_tei, p)))
-    return items, failed
+        done.append(_item(p, doc, functools.partial(read_tei, p)))
+    return done
 
 
 def _item(tei: Path | None, doc: Document, full: Callable[[], Document]) -> Item:
@@ -140,10 +156,11 @@ def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathL
 
 def write_items(items: list[Item], out_dir: str | os.PathLike[str],
                 corpus_title: str | None = None,
-                failed: list[tuple[str, str]] | None = None) -> ViewResult:
+                failed: list[tuple[str, str]] | None = None, jobs: int = 1) -> ViewResult:
     """Write the index pages from the items' entries, then each article's page from its
-    whole document, one at a time. A file that can no longer be read for its page (changed
-    since) is listed with the files that could not be read."""
+    whole document, one at a time (``jobs``: processes writing pages, 0: one per core;
+    only for items read from files). A file that can no longer be read for its page
+    (changed since) is listed with the files that could not be read."""
     corpus_title = corpus_title or default_title()
     out = safe_output_dir(Path(out_dir))
     art_dir = safe_output_dir(out / "articles")
@@ -164,23 +181,21 @@ def write_items(items: list[Item], out_dir: str | os.PathLike[str],
 
     result = ViewResult(index=out / "index.html", entities=out / "entities.html",
                         failed=list(failed or []))
+    pages = [_Page(item.full, names[i], anchors.get(entry.href, {}),
+                   (f"{names[i - 1]}.html" if i > 0 else None,
+                    f"{names[i + 1]}.html" if i + 1 < len(names) else None),
+                   _relative_href(item.tei, art_dir) if item.tei is not None else None,
+                   str(item.tei))
+             for i, (item, entry) in enumerate(zip(items, entries, strict=True))]
+    write = functools.partial(_write_pages, art_dir=art_dir, corpus_title=corpus_title)
     written: set[str] = set()
-    for i, (item, entry) in enumerate(zip(items, entries, strict=True)):
-        tei_href = _relative_href(item.tei, art_dir) if item.tei is not None else None
-        prev = f"{names[i - 1]}.html" if i > 0 else None
-        nxt = f"{names[i + 1]}.html" if i + 1 < len(names) else None
-        try:
-            doc = item.full()
-        except Exception as exc:  # changed or removed since it was listed
-            result.failed.append((str(item.tei), f"{type(exc).__name__}: {exc}"))
-            continue
-        html = render.render_article(
-            doc, corpus_title=corpus_title, entity_anchor=anchors.get(entry.href, {}),
-            tei_href=tei_href, prev_next=(prev, nxt))
-        path = art_dir / f"{names[i]}.html"
-        _write(path, _encode(html))
-        written.add(path.name)
-        result.articles[doc.id] = path
+    for chunk in ordered_map(write, chunks(pages, CHUNK), jobs, "view"):
+        for done in chunk:
+            if done.failure is not None:
+                result.failed.append(done.failure)
+            else:
+                written.add(done.path.name)
+                result.articles[done.doc_id] = done.path
     # Pages of articles that are no longer in the corpus would be stale: remove them.
     for old in art_dir.glob("*.html"):
         if old.name not in written and not old.is_symlink():
@@ -189,6 +204,44 @@ def write_items(items: list[Item], out_dir: str | os.PathLike[str],
                                                      failed=result.failed)))
     _write(result.entities, _encode(render.render_entities(groups, corpus_title=corpus_title)))
     return result
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What one article's page needs besides its document."""
+
+    full: Callable[[], Document]
+    name: str
+    anchors: dict[str, str]
+    prev_next: tuple[str | None, str | None]
+    tei_href: str | None
+    label: str  # its TEI file, for a failure
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A page written (its document's id and path), or why it could not be."""
+
+    doc_id: str = ""
+    path: Path = Path()
+    failure: tuple[str, str] | None = None  # (its TEI file, why)
+
+
+def _write_pages(pages: list[_Page], art_dir: Path, corpus_title: str) -> list[_Written]:
+    done: list[_Written] = []
+    for page in pages:
+        try:
+            doc = page.full()
+        except Exception as exc:  # changed or removed since it was listed
+            done.append(_Written(failure=(page.label, f"{type(exc).__name__}: {exc}")))
+            continue
+        html = render.render_article(doc, corpus_title=corpus_title,
+                                     entity_anchor=page.anchors, tei_href=page.tei_href,
+                                     prev_next=page.prev_next)
+        path = art_dir / f"{page.name}.html"
+        _write(path, _encode(html))
+        done.append(_Written(doc.id, path))
+    return done
 
 
 def _page_names(items: list[Item]) -> list[str]:
