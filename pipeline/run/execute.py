@@ -34,6 +34,7 @@ from typing import Protocol
 from pipeline.run.atomic import HELD_LOCK_FDS
 from pipeline.run.context import process_engines
 from pipeline.run.faults import RunFault, die_with_parent
+from pipeline.run.parallel import stop_workers
 from pipeline.run.settings import Settings
 from pipeline.run.validation import SchemaCheck
 from pipeline.run.worker import ChunkResult, Job, OnStage, Task, process_chunk
@@ -107,7 +108,7 @@ class PoolExecutor(_DriverValidates):
             while pending:
                 yield _done(_result(pending.popleft()), on_stage)
         except BaseException:
-            _stop_workers(pool)
+            stop_workers(pool, kill=True)
             raise
         # The workers' exit (each closes its Apertium programs: up to a second) overlaps the
         # driver's validation; the pool's own thread joins them before the process ends.
@@ -132,15 +133,6 @@ def _result(future: Future[ChunkResult]) -> ChunkResult:
 def _worker_died() -> RunFault:
     return RunFault("a worker process died (killed, or out of memory?)",
                     "If it happens again, run with -j 1 or a smaller --chunk-size")
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.kill()
-    for proc in processes:
-        proc.join(5)
 
 
 def _done(result: ChunkResult, on_stage: OnStage | None) -> ChunkResult:

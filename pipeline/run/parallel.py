@@ -51,15 +51,20 @@ def ordered_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int,
         raise RunFault(f"{what} stopped: a worker process died (out of memory?); the files "
                        "it wrote are complete. Rerun with -j 1") from exc
     except BaseException:  # Ctrl-C, SIGTERM, an error here: the workers stop now
-        _stop(pool)
+        stop_workers(pool, kill=False)
         raise
     pool.shutdown()
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def stop_workers(pool: ProcessPoolExecutor, *, kill: bool) -> None:
+    """Drop the tasks not started and stop the workers now: SIGKILL (``kill``), or SIGTERM,
+    which a worker takes once the file it is writing is whole."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
-        proc.terminate()
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
     for proc in processes:
         proc.join(5)
