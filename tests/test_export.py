@@ -890,3 +890,10 @@ def test_a_stopped_export_stops_its_workers_and_leaves_no_temporary_file(
     assert [p for p in files if is_temp_name(p.name)] == []
     time.sleep(1)
     assert sorted(p for p in out.rglob("*") if p.is_file()) == files
+
+
+def test_a_file_named_twice_is_exported_once(tmp_path: Path) -> None:
+    [path] = write_tei_files(tmp_path / "tei", [sample_document("art-x")])
+    result = ex.export([path, path], "doccano", "fr", tmp_path / "o", jobs=2)
+    assert result.documents == 2 and result.doc_counts["doccano", "fr"] == 1
+    assert result.failed == [(str(path), f"document id art-x already exported from {path}")]

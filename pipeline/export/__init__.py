@@ -136,14 +136,16 @@ def export(paths: Iterable[str | Path], fmt: str = ALL, lang: str = "both",
     out = Path(out_dir)
     files = _articles(paths)
     first: dict[str, Path] = {}  # document id -> its first file
-    todo = [p for p, doc_id in files if doc_id is None or first.setdefault(doc_id, p) == p]
+    todo = list(dict.fromkeys(p for p, doc_id in files
+                              if doc_id is None or first.setdefault(doc_id, p) == p))
     work = functools.partial(_export_files, fmts=fmts, langs=langs, out=out)
     parts = dict(_parts(work, todo, jobs))
     read: dict[str, Path] = {}  # document id -> the file it was exported from
     result = ExportResult()
     kept: set[Path] = set()
+    merged: set[Path] = set()
     for path, doc_id in files:
-        if path not in parts:  # a later file with an id seen before
+        if path not in parts or path in merged:  # an id (or a file) seen before
             if doc_id is not None and doc_id in read:
                 result.documents += 1
                 result.failed.append((str(path), f"document id {doc_id} already exported "
@@ -154,6 +156,7 @@ def export(paths: Iterable[str | Path], fmt: str = ALL, lang: str = "both",
         if got is not None:
             read.setdefault(got, path)
         _merge(result, part, kept)
+        merged.add(path)
     return result
 
 
