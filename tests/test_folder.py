@@ -176,3 +176,41 @@ def test_remove_takes_articles_out_and_the_folder_still_tells_one_story(
     assert _one(_story(out)) == set(ids)
     assert main(["remove", str(out), *ids]) == 0
     assert not (out / "corpus.xml").exists() and not list((out / "tei").glob("*.xml"))
+
+
+def test_exports_are_refreshed_for_the_articles_that_changed_only(
+        tmp_path: Path, seeds_dir: Path) -> None:
+    """A run that adds an article exports that article alone (the others' files are not
+    written again: same inodes), removes a file the exports did not make, and keeps the
+    record of what it made in .cache/exports.json; without that record, all is exported."""
+    first = _folder(tmp_path / "batch1", SEEDS[:3], seeds_dir)
+    out = tmp_path / "out"
+    assert main(["run", str(first), "-o", str(out), *QUICK]) == 0
+    assert main(["export", "--format", "conllu", "--lang", "fr", str(out / "tei"), "-o",
+                 str(out / "exports"), "-q"]) == 0
+    stray = out / "exports" / "conllu" / "fr" / "art-stray.conllu"
+    stray.write_text("# not made by the exports\n", encoding="utf-8")
+
+    def inodes() -> dict[str, int]:
+        return {p.name: p.stat().st_ino for p in (out / "exports").rglob("*") if p.is_file()}
+
+    assert main(["run", str(_folder(tmp_path / "b2", SEEDS[3:4], seeds_dir)), "-o", str(out),
+                 *QUICK]) == 0  # no record yet: every article exported, the stray removed
+    assert not stray.exists()
+    before = inodes()
+    assert main(["run", str(_folder(tmp_path / "b3", SEEDS[4:], seeds_dir)), "-o", str(out),
+                 *QUICK]) == 0
+    after = inodes()
+    new = f"art-{Path(SEEDS[4]).stem}.conllu"
+    assert set(after) == set(before) | {new}
+    assert {n for n in before if after[n] != before[n]} == set()
+    state = json.loads((out / ".cache" / "exports.json").read_text(encoding="utf-8"))
+    assert sorted(state["files"]) == sorted(f"art-{Path(n).stem}.xml" for n in SEEDS)
+    assert state["files"][f"art-{Path(SEEDS[4]).stem}.xml"]["written"] == [f"conllu/fr/{new}"]
+    (out / ".cache" / "exports.json").write_text("{not json", encoding="utf-8")
+    shutil.copy(seeds_dir / SEEDS[0], tmp_path / "b3" / "again.txt")
+    assert main(["run", str(tmp_path / "b3"), "-o", str(out), *QUICK]) == 0
+    rewritten = inodes()
+    assert all(rewritten[n] != after[n] for n in after)  # no record: all exported again
+    exported = {p.stem for p in (out / "exports" / "conllu" / "fr").glob("*.conllu")}
+    assert exported == _story(out)["tei"]

@@ -61,6 +61,9 @@ class ExportResult:
     entity_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)  # doc-id: why
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file or doc-id, message)
+    configs: list[Path] = field(default_factory=list)  # the folders' own files (types, labels)
+    #: TEI file -> the files written for its article (a rerun refreshes only what changed)
+    by_file: dict[str, list[Path]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -185,6 +188,7 @@ def _export_files(paths: list[Path], fmts: list[str], langs: list[str], out: Pat
             done.append((path, part, None))
             continue
         _export_document(doc, fmts, langs, out, part, configured)
+        part.by_file[str(path)] = [p for p in part.written if p not in part.configs]
         done.append((path, part, doc.id))
     return done
 
@@ -196,6 +200,8 @@ def _merge(result: ExportResult, part: ExportResult, kept: set[Path]) -> None:
         if path not in kept:
             kept.add(path)
             result.written.append(path)
+    result.configs += [p for p in part.configs if p not in result.configs]
+    result.by_file.update(part.by_file)
     result.doc_counts.update(part.doc_counts)
     result.entity_counts.update(part.entity_counts)
     result.skipped += part.skipped
@@ -220,7 +226,9 @@ def _export_document(doc: Document, fmts: list[str], langs: list[str], out: Path
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 if (name, lang) not in configured:
-                    result.written.extend(module.write_config(folder, lang))
+                    made = module.write_config(folder, lang)
+                    result.written.extend(made)
+                    result.configs.extend(made)
                     configured.add((name, lang))
                 result.written.extend(module.write(view, folder))
             except (ExportError, OSError) as exc:

@@ -12,6 +12,7 @@ manifest only (:func:`source_records`); the TEI records paths relative to the in
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from pipeline.ingest.files import file_sha256, located
 from pipeline.ingest.units import remove_raw
+from pipeline.run.atomic import atomic_write_bytes
 from pipeline.run.report import DocResult
 
 log = logging.getLogger(__name__)
@@ -124,27 +126,70 @@ def refresh_derived(out: Path, tei_files: list[Path]) -> list[str]:
     exports = out / "exports"
     if exports.is_dir() and not exports.is_symlink():
         try:
-            if _refresh_exports(exports, tei_files):
+            if _refresh_exports(exports, tei_files, out / ".cache" / "exports.json"):
                 done.append("exports")
         except Exception as exc:
             log.warning("the exports could not be refreshed: %s", exc)
     return done
 
 
-def _refresh_exports(folder: Path, tei_files: list[Path]) -> bool:
+def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path) -> bool:
+    """Bring the exports that exist up to date: only the articles whose TEI bytes changed
+    since the last refresh are exported again (a corpus of 100,000 articles took ≈ 1.3 h
+    of two cores to export whole), the files of articles no longer in the corpus and
+    any file the exports did not make are removed. ``state_path`` keeps, per TEI file, its
+    sha256 and the files made for it; without it (exports made by hand, other code, other
+    formats) every article is exported, as the first time."""
     from pipeline.export import FORMATS, LANGS, export
+    from pipeline.run.plan import code_fingerprint  # plan imports this module
 
     made = {(fmt, lang) for fmt in FORMATS for lang in LANGS
             if (folder / fmt / lang).is_dir() and not (folder / fmt / lang).is_symlink()}
     if not made:
         return False
-    written: set[Path] = set()
+    key = {"code": code_fingerprint(), "made": sorted(f"{f}/{lang}" for f, lang in made)}
+    state = _load_state(state_path)
+    shas = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tei_files}
+    fresh = any(state.get(k) != v for k, v in key.items())
+    known: dict[str, dict[str, Any]] = {} if fresh else state.get("files", {})
+    files = {name: entry for name, entry in known.items() if name in shas}
+    todo = [p for p in tei_files if files.get(p.name, {}).get("sha256") != shas[p.name]]
+    configs: set[str] = set() if fresh else set(state.get("configs", []))
+    for p in todo:
+        files[p.name] = {"sha256": shas[p.name], "written": []}
     for fmt in sorted({f for f, _ in made}):
         langs = [lang for lang in LANGS if (fmt, lang) in made]
-        result = export(tei_files, fmt, "both" if len(langs) == 2 else langs[0], folder)
-        written.update(Path(p).resolve() for p in result.written)
+        result = export(todo, fmt, "both" if len(langs) == 2 else langs[0], folder)
+        configs.update(p.relative_to(folder).as_posix() for p in result.configs)
+        for tei, paths in result.by_file.items():
+            files[Path(tei).name]["written"] += [p.relative_to(folder).as_posix()
+                                                 for p in paths]
+        for where, _ in result.failed:  # tried again next time
+            name = Path(where).name if where.endswith(".xml") else f"{where}.xml"
+            if name in files:
+                files[name]["sha256"] = ""
+    keep = {folder / rel for rel in configs} | {
+        folder / rel for entry in files.values() for rel in entry["written"]}
     for fmt, lang in sorted(made):
         for old in (folder / fmt / lang).iterdir():
-            if old.is_file() and not old.is_symlink() and old.resolve() not in written:
+            if old.is_file() and not old.is_symlink() and old not in keep:
                 old.unlink()
+    atomic_write_bytes(state_path, json.dumps({**key, "configs": sorted(configs),
+                                               "files": dict(sorted(files.items()))},
+                                              indent=1).encode())
     return True
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    """The last refresh's record; an unreadable one counts as none (all is exported)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return {}
+    data["files"] = {name: entry for name, entry in data["files"].items()
+                     if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+                     and isinstance(entry.get("written"), list)
+                     and all(isinstance(w, str) for w in entry["written"])}
+    return data
