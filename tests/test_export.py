@@ -41,6 +41,7 @@ from pipeline.document import (
     Token,
 )
 from pipeline.run.atomic import is_temp_name
+from pipeline.run.parallel import CHUNK
 from pipeline.tei import codec as tei
 
 RUN = tei.RunInfo(when="2026-01-01T00:00:00Z", version="test", command="test_export")
@@ -809,7 +810,7 @@ def test_several_processes_export_what_one_process_does(tmp_path: Path) -> None:
     copy.write_bytes(paths[5].read_bytes())
     broken = tmp_path / "tei" / "art-07b.xml"
     broken.write_text("<TEI><oops></TEI>", encoding="utf-8")
-    assert len(docs) >= 2 * ex.CHUNK
+    assert len(docs) >= 2 * CHUNK
     runs = {jobs: (ex.export([tmp_path / "tei"], "all", "both", tmp_path / f"o{jobs}",
                              jobs=jobs), tmp_path / f"o{jobs}") for jobs in (1, 2)}
     (one, out1), (two, out2) = runs[1], runs[2]

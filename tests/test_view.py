@@ -30,6 +30,7 @@ from pipeline.document import (
     Source,
     Token,
 )
+from pipeline.run.parallel import CHUNK
 from pipeline.tei import codec as tei
 
 # --------------------------------------------------------------------- sample documents
@@ -412,13 +413,13 @@ def test_the_view_lists_light_entries_and_reads_each_page_s_document_again(
     monkeypatch.setattr(tei, "read_tei", counting)
     items, failed = view_module.scan_documents(paths)
     assert failed == [] and sorted(reads) == sorted(p.name for p in paths)
-    assert all(item.doc.original.sentences() == [] and item.doc.translation is None
-               for item in items)
-    assert all(item.words > 0 and item.doc.records for item in items)
+    assert all(item.entry.doc.original.sentences() == []
+               and item.entry.doc.translation is None for item in items)
+    assert all(item.entry.words > 0 and item.entry.doc.records for item in items)
     view_module.write_items(items, tmp_path / "streamed", corpus_title="T")
     assert sorted(reads) == sorted(p.name for p in paths for _ in range(2))
-    docs, _ = view_module.read_documents(paths)
-    view_module.write_view(docs, tmp_path / "whole", corpus_title="T")
+    view_module.write_view([(p, real(p)) for p in sorted(paths, key=str)], tmp_path / "whole",
+                           corpus_title="T")
     streamed = sorted(p.relative_to(tmp_path / "streamed")
                       for p in (tmp_path / "streamed").rglob("*") if p.is_file())
     assert streamed == sorted(p.relative_to(tmp_path / "whole")
@@ -448,7 +449,7 @@ def test_several_processes_write_the_view_one_process_writes(tmp_path: Path) -> 
 
     docs = [sample_document(f"art-{n:02d}", title=f"Article {n}") for n in range(40)]
     paths = write_sample_tei(tmp_path / "tei", docs)
-    assert len(paths) > 2 * view_module.CHUNK
+    assert len(paths) > 2 * CHUNK
     for jobs in (1, 2):
         items, failed = view_module.scan_documents(paths, jobs)
         assert failed == []

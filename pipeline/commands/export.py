@@ -18,7 +18,8 @@ from pipeline.commands.base import (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from pipeline.export import ALL, CHUNK, DEFAULT_OUT, FORMATS
+    from pipeline.export import ALL, DEFAULT_OUT, FORMATS
+    from pipeline.run.parallel import CHUNK
 
     parser.add_argument("paths", nargs="+", metavar="TEI_PATH",
                         help="TEI article files, or folders of them (e.g. output/tei)")

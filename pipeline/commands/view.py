@@ -15,6 +15,7 @@ from pipeline.commands.base import (
     add_output_option,
     jobs_of,
 )
+from pipeline.run.parallel import CHUNK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       "folder for index.html, entities.html, articles/, static/")
     parser.add_argument("--title", help="corpus title on the pages (default: the TEI corpus "
                         "title)")
-    from pipeline.view import CHUNK
-
     add_jobs_option(parser, CHUNK)
 
 

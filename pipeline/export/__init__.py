@@ -35,7 +35,7 @@ from types import ModuleType
 from pipeline.document import Document
 from pipeline.export import brat, conll2002, conllu, doccano, labelstudio, xmi
 from pipeline.export.common import ExportError, side_view
-from pipeline.run.parallel import chunks, ordered_map
+from pipeline.run.parallel import CHUNK, chunks, ordered_map
 
 #: Format name -> module with ``write(view, folder)``, ``write_config(folder, lang)`` and
 #: ``FLAT`` (True: nested mentions are left out, only the outermost ones written).
@@ -44,9 +44,6 @@ FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (xmi, conll2002, brat, docc
 ALL = "all"
 LANGS = ("fr", "en")
 DEFAULT_OUT = Path("output/exports")
-#: Documents per task when several processes export (``jobs``); fewer than two tasks'
-#: worth of documents are exported in this process.
-CHUNK = 16
 
 __all__ = ["ALL", "FORMATS", "LANGS", "ExportError", "ExportResult", "export", "summary",
            "tei_files"]

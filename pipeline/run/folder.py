@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,10 @@ def _kept(doc_id: str, path: Path, entry: dict[str, Any], shown: str) -> DocResu
 # ---------------------------------------------------------------- derived views
 
 
-def refresh_derived(out: Path, tei_files: list[Path]) -> list[str]:
-    """Rewrite the reading view and the exports that exist, from ``tei_files``.
+def refresh_derived(out: Path, tei_files: list[Path],
+                    shas: Mapping[str, str] | None = None) -> list[str]:
+    """Rewrite the reading view and the exports that exist, from ``tei_files``
+    (``shas``: their sha256 by path, where the caller knows them; else they are read).
 
     A view or exports made before would otherwise lag behind the corpus. Exports of
     articles no longer in it are removed. Returns what was refreshed; a view or export
@@ -126,14 +129,16 @@ def refresh_derived(out: Path, tei_files: list[Path]) -> list[str]:
     exports = out / "exports"
     if exports.is_dir() and not exports.is_symlink():
         try:
-            if _refresh_exports(exports, tei_files, out / ".cache" / "exports.json"):
+            if _refresh_exports(exports, tei_files, out / ".cache" / "exports.json",
+                                shas or {}):
                 done.append("exports")
         except Exception as exc:
             log.warning("the exports could not be refreshed: %s", exc)
     return done
 
 
-def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path) -> bool:
+def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path,
+                     known_shas: Mapping[str, str]) -> bool:
     """Bring the exports that exist up to date: only the articles whose TEI bytes changed
     since the last refresh are exported again (a corpus of 100,000 articles would take
     ≈ 1.3 h of two cores to export whole, at 46.5 s per 1,000); the files of articles no
@@ -150,7 +155,8 @@ def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path) -> b
         return False
     key = {"code": code_fingerprint(), "made": sorted(f"{f}/{lang}" for f, lang in made)}
     state = _load_state(state_path)
-    shas = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tei_files}
+    shas = {p.name: known_shas.get(str(p)) or hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in tei_files}
     fresh = any(state.get(k) != v for k, v in key.items())
     known: dict[str, dict[str, Any]] = {} if fresh else state.get("files", {})
     files = {name: entry for name, entry in known.items() if name in shas}

@@ -1,4 +1,5 @@
-"""Per-file work of the commands that read TEI back (export, view) over every core.
+"""Per-file work of the commands that read TEI back (export, view) over every core, and
+stopping a pool's workers (these commands' and the run's local pool).
 
 :func:`ordered_map` runs a function over tasks (chunks of files) and yields the results in
 the tasks' order, so that what a command writes and reports is what one process would. The
@@ -7,7 +8,7 @@ Ctrl-C to it, and are stopped at once when it stops: SIGTERM, which waits for th
 written (:mod:`pipeline.run.atomic`), so a stopped command leaves no temporary file and
 writes nothing after it has ended.
 
-Not for the run's own stages: those have their executors (:mod:`pipeline.run.execute`).
+The run's stages are not mapped here: they have their executors (:mod:`pipeline.run.execute`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from pipeline.run.faults import RunFault, die_with_parent
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+#: Articles per task when several processes read or write TEI (export, view); fewer than
+#: two tasks' worth are done in this process.
+CHUNK = 16
 
 
 def cores() -> int:

@@ -10,7 +10,6 @@ rules and engines) are skipped without loading any model (pipeline/run/plan.py).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -38,6 +37,7 @@ from pipeline.run.faults import (
 )
 from pipeline.run.folder import reconcile, refresh_derived
 from pipeline.run.manifest import Manifest
+from pipeline.run.parallel import cores
 from pipeline.run.plan import Plan, config_fingerprint, ingest_options, make_plan, sha256_file
 from pipeline.run.progress import stage_progress
 from pipeline.run.report import DocResult, RunReport, write_report
@@ -56,8 +56,7 @@ def decide_jobs(settings: Settings, n_todo: int) -> int:
     """Two workers pay off only when there is enough work to hide a second model load."""
     if settings.jobs > 0:
         return settings.jobs
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, 2)) if n_todo >= 4 * settings.chunk_size else 1
+    return max(1, min(cores(), 2)) if n_todo >= 4 * settings.chunk_size else 1
 
 
 def run(settings: Settings, executor: Executor | None = None) -> RunReport:
@@ -292,4 +291,5 @@ def _archive(settings: Settings, plan: Plan, ordered: list[DocResult], out: Path
             stage_seconds["validate"] = seconds
         manifest.set("validation", validation)
     manifest.save()
-    return validation, refresh_derived(out, good) if changed else []
+    shas = {r.output: r.output_sha256 for r in ordered if r.output and r.output_sha256}
+    return validation, refresh_derived(out, good, shas) if changed else []

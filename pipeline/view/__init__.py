@@ -24,14 +24,13 @@ import glob
 import logging
 import os
 import tomllib
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.document import Document
 from pipeline.run.atomic import atomic_write_bytes, safe_output_dir
-from pipeline.run.parallel import chunks, ordered_map
+from pipeline.run.parallel import CHUNK, chunks, ordered_map
 from pipeline.view import render
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,6 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = ("view.css", "view.js")
 FALLBACK_TITLE = "News corpus"
-#: Articles per task when several processes read or write (``jobs``).
-CHUNK = 16
 
 
 def default_title() -> str:
@@ -78,9 +75,7 @@ class Item:
     to get the whole document again when its page is written."""
 
     tei: Path | None
-    doc: Document  # light (render.ArticleEntry.of)
-    words: int
-    mentions: Counter[str]
+    entry: render.ArticleEntry  # light (render.ArticleEntry.of); its href is set on writing
     full: Callable[[], Document]
 
 
@@ -121,37 +116,22 @@ def _scan(paths: list[Path]) -> list[Item | tuple[str, str]]:
 
 
 def _item(tei: Path | None, doc: Document, full: Callable[[], Document]) -> Item:
-    entry = render.ArticleEntry.of(doc, "")
-    return Item(tei, entry.doc, entry.words, entry.mentions, full)
-
-
-def read_documents(tei_paths: Iterable[str | os.PathLike[str]],
-                   ) -> tuple[list[tuple[Path | None, Document]], list[tuple[str, str]]]:
-    """Each file read back whole (for callers that want the documents themselves; the view
-    uses :func:`scan_documents`), and the files that could not be read with why."""
-    from pipeline.tei.codec import read_tei
-
-    docs: list[tuple[Path | None, Document]] = []
-    failed: list[tuple[str, str]] = []
-    unique = {Path(p).resolve(): Path(p) for p in tei_paths}
-    for p in sorted(unique.values(), key=str):
-        try:
-            docs.append((p, read_tei(p)))
-        except Exception as exc:  # one bad file must not lose the others
-            log.warning("view: cannot read %s: %s", p, exc)
-            failed.append((str(p), f"{type(exc).__name__}: {exc}"))
-    return docs, failed
+    return Item(tei, render.ArticleEntry.of(doc, ""), full)
 
 
 def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathLike[str],
                corpus_title: str | None = None,
                failed: list[tuple[str, str]] | None = None) -> ViewResult:
-    """Write the pages for documents already read (``read_documents``, or made in memory).
+    """Write the pages for documents already in memory (read with ``read_tei``, or made).
 
     Each item is (the TEI file it was read from or None, the document).
     """
-    items = [_item(tei, doc, functools.partial(lambda d: d, doc)) for tei, doc in docs]
+    items = [_item(tei, doc, functools.partial(_same, doc)) for tei, doc in docs]
     return write_items(items, out_dir, corpus_title=corpus_title, failed=failed)
+
+
+def _same(doc: Document) -> Document:
+    return doc
 
 
 def write_items(items: list[Item], out_dir: str | os.PathLike[str],
@@ -168,10 +148,10 @@ def write_items(items: list[Item], out_dir: str | os.PathLike[str],
     for name in STATIC_FILES:
         _write(static / name, (STATIC_DIR / name).read_bytes())
 
-    items = sorted(items, key=lambda item: (item.doc.id, str(item.tei or "")))
+    items = sorted(items, key=lambda item: (item.entry.doc.id, str(item.tei or "")))
     names = _page_names(items)
-    entries = [render.ArticleEntry(item.doc, f"articles/{name}.html", item.words,
-                                   item.mentions) for item, name in zip(items, names, strict=True)]
+    entries = [replace(item.entry, href=f"articles/{name}.html")
+               for item, name in zip(items, names, strict=True)]
 
     groups = render.group_records(entries)
     anchors: dict[str, dict[str, str]] = {}  # article href -> record id -> index anchor
@@ -250,7 +230,7 @@ def _page_names(items: list[Item]) -> list[str]:
     names: list[str] = []
     used: set[str] = set()
     for item in items:
-        base = name = render.safe_name(item.doc.id)
+        base = name = render.safe_name(item.entry.doc.id)
         n = 2
         while name.lower() in used:
             name, n = f"{base}-{n}", n + 1

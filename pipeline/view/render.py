@@ -422,8 +422,8 @@ class ArticleEntry:
 
     doc: Document  # light: the sides hold no sentences (see :meth:`of`)
     href: str  # relative to the view folder
-    words: int = 0  # of the original
-    mentions: Counter[str] = field(default_factory=Counter)  # per record id, both sides
+    words: int  # of the original
+    mentions: Counter[str]  # per record id, both sides
 
     @classmethod
     def of(cls, doc: Document, href: str) -> ArticleEntry:
