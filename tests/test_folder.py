@@ -214,3 +214,31 @@ def test_exports_are_refreshed_for_the_articles_that_changed_only(
     assert all(rewritten[n] != after[n] for n in after)  # no record: all exported again
     exported = {p.stem for p in (out / "exports" / "conllu" / "fr").glob("*.conllu")}
     assert exported == _story(out)["tei"]
+
+
+def test_a_run_refreshes_the_view_for_what_changed_with_the_bytes_of_a_whole_view(
+        tmp_path: Path, seeds_dir: Path) -> None:
+    """`view -o OUTPUT` into a run's folder leaves the memo (.cache/view.json) that later
+    runs keep the view up to date with: a run adding an article rewrites that article's
+    page and its neighbour's (previous/next links), not the others, and the view is the
+    one `view` makes afresh."""
+    out = tmp_path / "out"
+    assert main(["run", str(_folder(tmp_path / "b1", SEEDS[:3], seeds_dir)), "-o", str(out),
+                 *QUICK]) == 0
+    assert main(["view", str(out / "tei"), "-o", str(out), "-q"]) == 0
+    assert (out / ".cache" / "view.json").is_file()
+    before = {p.name: p.stat().st_ino for p in (out / "articles").glob("*.html")}
+    assert main(["run", str(_folder(tmp_path / "b2", SEEDS[4:], seeds_dir)), "-o", str(out),
+                 *QUICK]) == 0
+    after = {p.name: p.stat().st_ino for p in (out / "articles").glob("*.html")}
+    names = sorted(after)
+    new = f"art-{Path(SEEDS[4]).stem}.html"
+    neighbours = {names[i] for i in (names.index(new) - 1, names.index(new) + 1)
+                  if 0 <= i < len(names)}
+    assert set(after) == set(before) | {new}
+    assert {n for n in before if after[n] != before[n]} == neighbours
+    refreshed = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.html")}
+    for p in out.rglob("*.html"):
+        p.unlink()
+    assert main(["view", str(out / "tei"), "-o", str(out), "-q"]) == 0  # every page again
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.html")} == refreshed

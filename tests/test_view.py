@@ -7,6 +7,7 @@ gets from the archive. tests/test_view_browser.py opens the same pages in Chromi
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -32,6 +33,7 @@ from pipeline.document import (
 )
 from pipeline.run.parallel import CHUNK
 from pipeline.tei import codec as tei
+from pipeline.view import render
 
 # --------------------------------------------------------------------- sample documents
 
@@ -406,18 +408,21 @@ def test_the_view_lists_light_entries_and_reads_each_page_s_document_again(
     reads: list[str] = []
     real = tei.read_tei
 
-    def counting(path: Path) -> Document:
-        reads.append(Path(path).name)
-        return real(path)
+    def counting(path: Path | bytes) -> Document:
+        doc = real(path)
+        reads.append(doc.id)
+        return doc
 
     monkeypatch.setattr(tei, "read_tei", counting)
     items, failed = view_module.scan_documents(paths)
-    assert failed == [] and sorted(reads) == sorted(p.name for p in paths)
-    assert all(item.entry.doc.original.sentences() == []
-               and item.entry.doc.translation is None for item in items)
-    assert all(item.entry.words > 0 and item.entry.doc.records for item in items)
+    assert failed == [] and sorted(reads) == sorted(d.id for d in two_docs)
+    assert all(item.entry.words > 0 and item.entry.records and item.entry.mentions
+               for item in items)
+    # Plain data: what a run's memo keeps of an article comes back the same.
+    assert all(render.ArticleEntry.from_json(json.loads(json.dumps(item.entry.to_json())))
+               == item.entry for item in items)
     view_module.write_items(items, tmp_path / "streamed", corpus_title="T")
-    assert sorted(reads) == sorted(p.name for p in paths for _ in range(2))
+    assert sorted(reads) == sorted(d.id for d in two_docs for _ in range(2))
     view_module.write_view([(p, real(p)) for p in sorted(paths, key=str)], tmp_path / "whole",
                            corpus_title="T")
     streamed = sorted(p.relative_to(tmp_path / "streamed")
@@ -461,3 +466,95 @@ def test_several_processes_write_the_view_one_process_writes(tmp_path: Path) -> 
                          if p.is_file())
     assert all((tmp_path / "v1" / f).read_bytes() == (tmp_path / "v2" / f).read_bytes()
                for f in one)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts}
+
+
+def _whole_view_bytes(paths: list[Path], out: Path) -> dict[str, bytes]:
+    """What a view made afresh, without a memo, holds in the same folder (the pages link to
+    the TEI files by relative paths, so it must be the same folder)."""
+    from pipeline.view import build_view
+
+    kept = out.with_name(out.name + "-kept")
+    out.rename(kept)
+    try:
+        build_view(paths, out, corpus_title="T")
+        return _files(out)
+    finally:
+        for p in sorted(out.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        out.rmdir()
+        kept.rename(out)
+
+
+def test_a_memo_reads_and_writes_only_what_changed_with_a_whole_view_s_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's view refresh (OUTPUT/.cache/view.json): after one article changed, one
+    went and one came, only the changed and new files are read, only their pages and
+    those of their neighbours (previous/next links) are written, the gone one's page is
+    removed, and the view is byte for byte the one made afresh."""
+    from pipeline.view import build_view
+
+    docs = [sample_document(f"art-{n:02d}", title=f"Article {n}") for n in range(6)]
+    paths = write_sample_tei(tmp_path / "tei", docs)
+    out, memo = tmp_path / "out", tmp_path / "out" / ".cache" / "view.json"
+    build_view(paths, out, corpus_title="T", memo=memo)
+    assert memo.is_file() and _files(out) == _whole_view_bytes(paths, out)
+    before = {p.name: p.stat() for p in (out / "articles").iterdir()}
+
+    write_sample_tei(tmp_path / "tei", [sample_document("art-02", title="Autre titre")])
+    paths[5].unlink()
+    paths = [*paths[:5], *write_sample_tei(tmp_path / "tei", [sample_document("art-06")])]
+    reads: list[str] = []
+    real = tei.read_tei
+
+    def counting(path: Path | bytes) -> Document:
+        doc = real(path)
+        reads.append(doc.id)
+        return doc
+
+    monkeypatch.setattr(tei, "read_tei", counting)
+    result = build_view(paths, out, corpus_title="T", memo=memo)
+    assert sorted(reads) == ["art-02", "art-02", "art-04", "art-06", "art-06"]
+    assert sorted(result.articles) == [f"art-{n:02d}" for n in (0, 1, 2, 3, 4, 6)]
+    after = {p.name: p.stat() for p in (out / "articles").iterdir()}
+    assert sorted(after) == [f"art-{n:02d}.html" for n in (0, 1, 2, 3, 4, 6)]
+    for name in ("art-00.html", "art-01.html", "art-03.html"):  # left as they were
+        assert (after[name].st_ino, after[name].st_mtime_ns) == (
+            before[name].st_ino, before[name].st_mtime_ns)
+    assert "Autre titre" in (out / "articles" / "art-02.html").read_text(encoding="utf-8")
+    monkeypatch.setattr(tei, "read_tei", real)
+    assert _files(out) == _whole_view_bytes(paths, out)
+
+    reads.clear()
+    monkeypatch.setattr(tei, "read_tei", counting)
+    build_view(paths, out, corpus_title="T", memo=memo)  # nothing changed: nothing read
+    assert reads == []
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "articles").iterdir()} == {
+        name: st.st_mtime_ns for name, st in after.items()}
+
+
+def test_a_page_changed_since_or_a_damaged_memo_is_written_again(tmp_path: Path) -> None:
+    """The memo trusts a page only as it left it (size and time): one another command
+    wrote, or one edited by hand, is written again; a memo that cannot be read counts as
+    none (every file read, every page written); either way the bytes of a whole view."""
+    from pipeline.view import build_view
+
+    docs = [sample_document(f"art-{n}", title=f"Article {n}") for n in range(3)]
+    paths = write_sample_tei(tmp_path / "tei", docs)
+    out, memo = tmp_path / "out", tmp_path / "out" / ".cache" / "view.json"
+    build_view(paths, out, corpus_title="T", memo=memo)
+    page = out / "articles" / "art-1.html"
+    page.write_text("edited", encoding="utf-8")
+    build_view(paths, out, corpus_title="T", memo=memo)
+    assert _files(out) == _whole_view_bytes(paths, out)
+    build_view(paths, out, corpus_title="Another title", memo=memo)  # part of every page
+    assert "Another title" in page.read_text(encoding="utf-8")
+    for damaged in (b"{not json", b"[]", b'{"version": 1, "files": {"x": 1}}'):
+        memo.write_bytes(damaged)
+        page.unlink()
+        build_view(paths, out, corpus_title="T", memo=memo)
+        assert _files(out) == _whole_view_bytes(paths, out)

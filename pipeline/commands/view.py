@@ -31,9 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from pipeline.run.faults import terminate_as_interrupt
-    from pipeline.view import expand_paths, scan_documents, write_items
+    from pipeline.view import Memo, expand_paths, scan_documents, write_items
 
     jobs = jobs_of(args)
+    # Into a run's output folder: the memo its runs keep the view up to date with.
+    cache = args.output / ".cache"
+    memo = Memo.load(cache / "view.json", args.output) if cache.is_dir() else None
     try:
         paths = expand_paths(args.paths)
     except FileNotFoundError as exc:
@@ -41,7 +44,7 @@ def handle(args: argparse.Namespace) -> int:
     if not paths:
         raise UsageError(f"no TEI files found in {', '.join(args.paths)}")
     with terminate_as_interrupt():  # SIGTERM stops the workers and ends with 143
-        docs, failed = scan_documents(paths, jobs)
+        docs, failed = scan_documents(paths, jobs, memo)
     for path, why in failed:
         print(f"error: {path}: {why}", file=sys.stderr)
     if not docs:  # writing now would empty an existing view
@@ -51,7 +54,9 @@ def handle(args: argparse.Namespace) -> int:
     try:
         with terminate_as_interrupt():
             result = write_items(docs, args.output, corpus_title=args.title, failed=failed,
-                                 jobs=jobs)
+                                 jobs=jobs, memo=memo)
+            if memo is not None:
+                memo.save()
     except OSError as exc:
         raise UsageError(str(exc)) from exc
     if not args.quiet:

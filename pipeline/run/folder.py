@@ -122,7 +122,7 @@ def refresh_derived(out: Path, tei_files: list[Path],
         from pipeline.view import build_view
 
         try:
-            build_view(tei_files, out)
+            build_view(tei_files, out, memo=out / ".cache" / "view.json", shas=shas)
             done.append("view")
         except Exception as exc:  # a derived product must not fail the archive's run
             log.warning("the reading view could not be refreshed: %s", exc)

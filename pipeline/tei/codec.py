@@ -850,9 +850,12 @@ def write_corpus(
 # --------------------------------------------------------------------------- reader
 
 
-def read_tei(path: Path) -> Document:
-    """Read an article written by :func:`write_tei` back into the model."""
+def read_tei(path: Path | bytes) -> Document:
+    """Read an article written by :func:`write_tei` back into the model, from its file or
+    its bytes (a reader that also hashes them reads the file once)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    if isinstance(path, bytes):
+        return from_tei(etree.fromstring(path, parser))
     root = etree.parse(str(path), parser).getroot()
     return from_tei(root)
 

@@ -10,18 +10,21 @@ file system with no network. No clock is read: the same documents give the same 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.document import (
     ENTITY_TYPES,
     FOREIGN,
     OTHER_SPAN_TYPES,
     Document,
+    EntityRecord,
     Mention,
     Sentence,
     Side,
@@ -402,10 +405,11 @@ def render_article(doc: Document, *, corpus_title: str, entity_anchor: dict[str,
 # ------------------------------------------------------------------ index page
 
 
-def engines_cell(doc: Document) -> str:
-    """One line per layer: "mt apertium 3.8.3", "ner-fr spacy 3.8.18 fr_core_news_md 3.8.0"."""
+def engines_cell(apps: list[tuple[str, str, str, str]]) -> str:
+    """One line per layer: "mt apertium 3.8.3", "ner-fr spacy 3.8.18 fr_core_news_md 3.8.0";
+    ``apps`` as :func:`engines` gives them."""
     by_layer: dict[str, list[str]] = {}
-    for layer, ident, version, label in engines(doc):
+    for layer, ident, version, label in apps:
         chip = (f'<span class="chip" title="{esc(label)}">{esc(ident)} '
                 f"{esc(version)}</span>")
         if chip not in by_layer.setdefault(layer, []):
@@ -416,20 +420,69 @@ def engines_cell(doc: Document) -> str:
 
 @dataclass
 class ArticleEntry:
-    """What the index and the entity index need of an article: its document without its
-    text and annotations (header, records, engines), and the counts made from them. A
-    corpus of 100,000 articles is listed without holding them all (≈ 0.35 MB each)."""
+    """What the index and the entity index need of an article: its header facts, records,
+    engines and counts, not its text. Plain data, so that a corpus of 100,000 articles is
+    listed without holding them all (a whole document is ≈ 0.35 MB in memory) and a run's
+    view refresh keeps each entry (``.cache/view.json``) and reads no unchanged article
+    again (:meth:`to_json`, :meth:`from_json`)."""
 
-    doc: Document  # light: the sides hold no sentences (see :meth:`of`)
-    href: str  # relative to the view folder
+    id: str
+    lang: str  # of the original
+    title: str  # :func:`doc_title`
+    title_en: str | None
+    date: tuple[str, str]  # :func:`date_text`: shown, sort key
+    outlet: str
+    engines: list[tuple[str, str, str, str]]  # :func:`engines`
+    records: list[EntityRecord]
     words: int  # of the original
-    mentions: Counter[str]  # per record id, both sides
+    mentions: dict[str, int]  # per record id, both sides
+    href: str = ""  # relative to the view folder, set when the view is written
 
     @classmethod
-    def of(cls, doc: Document, href: str) -> ArticleEntry:
-        light = replace(doc, original=Side(doc.original.lang), translation=None, removed=[],
-                        notes=[])
-        return cls(light, href, word_count(doc.original), mention_counts(doc))
+    def of(cls, doc: Document, href: str = "") -> ArticleEntry:
+        return cls(doc.id, doc.original.lang, doc_title(doc), doc.meta.title_en,
+                   date_text(doc), doc.meta.outlet or "", engines(doc),
+                   list(doc.records),
+                   word_count(doc.original), dict(mention_counts(doc)), href)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "lang": self.lang, "title": self.title,
+                "title_en": self.title_en, "date": list(self.date), "outlet": self.outlet,
+                "engines": [list(e) for e in self.engines],
+                "records": [[r.id, r.type, r.forms, r.method] for r in self.records],
+                "words": self.words, "mentions": self.mentions}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArticleEntry:
+        """The entry :meth:`to_json` wrote; ``ValueError`` for anything else."""
+        try:
+            entry = cls(
+                _str(data["id"]), _str(data["lang"]), _str(data["title"]),
+                None if data["title_en"] is None else _str(data["title_en"]),
+                (_str(data["date"][0]), _str(data["date"][1])), _str(data["outlet"]),
+                [(_str(a), _str(b), _str(c), _str(d)) for a, b, c, d in data["engines"]],
+                [EntityRecord(_str(i), _str(t), {_str(lang): [_str(f) for f in forms]
+                                                 for lang, forms in fm.items()}, _str(m))
+                 for i, t, fm, m in data["records"]],
+                _int(data["words"]),
+                {_str(k): _int(v) for k, v in data["mentions"].items()})
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ValueError(f"not a view entry: {exc}") from exc
+        if len(data["date"]) != 2:
+            raise ValueError("not a view entry: date")
+        return entry
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return value
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    return value
 
 
 def _index_head() -> str:
@@ -449,21 +502,20 @@ def _index_head() -> str:
 
 def _index_row(e: ArticleEntry) -> str:
     """One article's row of the table."""
-    d = e.doc
-    shown, key = date_text(d)
-    by_type = Counter(r.type for r in d.records)
-    outlet = d.meta.outlet or ""
-    title = doc_title(d)
-    title_en = (f'<br><span class="muted" lang="en">{esc(d.meta.title_en)}</span>'
-                if d.meta.title_en else "")
-    eng = engines_cell(d)
+    shown, key = e.date
+    by_type = Counter(r.type for r in e.records)
+    outlet = e.outlet
+    title = e.title
+    title_en = (f'<br><span class="muted" lang="en">{esc(e.title_en)}</span>'
+                if e.title_en else "")
+    eng = engines_cell(e.engines)
     types = "".join(f'<td class="num">{by_type.get(t, 0)}</td>' for t in ENTITY_TYPES)
     words = e.words
     return (
         f'<tr data-outlet="{esc(outlet)}">'
         f'<td data-sort="{esc(title.casefold())}"><a href="{esc(e.href)}" '
-        f'lang="{esc(d.original.lang)}">{esc(title)}</a>{title_en}'
-        f'<br><code class="muted">{esc(d.id)}</code></td>'
+        f'lang="{esc(e.lang)}">{esc(title)}</a>{title_en}'
+        f'<br><code class="muted">{esc(e.id)}</code></td>'
         f'<td class="date" data-sort="{esc(key)}">{esc(shown)}</td>'
         f"<td>{esc(outlet)}</td>"
         f'<td class="num">{words}</td>{types}<td>{eng}</td></tr>\n'
@@ -473,7 +525,7 @@ def _index_row(e: ArticleEntry) -> str:
 def render_index(entries: list[ArticleEntry], *, corpus_title: str,
                  failed: Sequence[tuple[str, str]] = ()) -> str:
     rows = [_index_row(e) for e in entries]
-    outlets = {e.doc.meta.outlet for e in entries if e.doc.meta.outlet}
+    outlets = {e.outlet for e in entries if e.outlet}
     outlet_opts = "".join(f'<option value="{esc(o)}">{esc(o)}</option>' for o in sorted(outlets))
     problems = ""
     if failed:
@@ -521,7 +573,9 @@ class EntityGroup:
         return sum(a[4] for a in self.articles)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _norm(form: str) -> str:
+    """The link stage's normal form; cached, as the same names recur across a corpus."""
     from pipeline.stages.link import normalise
 
     return normalise(form)
@@ -544,7 +598,7 @@ def group_records(entries: list[ArticleEntry]) -> list[EntityGroup]:
             i = parent[i]
         return i
 
-    recs = [(e, r) for e in entries for r in e.doc.records]
+    recs = [(e, r) for e in entries for r in e.records]
     key_owner: dict[tuple[str, str], int] = {}
     for i, (_, r) in enumerate(recs):
         parent[i] = i
@@ -564,29 +618,40 @@ def group_records(entries: list[ArticleEntry]) -> list[EntityGroup]:
             known.extend(f for f in forms if f not in known)
         if r.method:
             g.methods.add(r.method)
-        n = e.mentions[r.id]
-        g.articles.append((e.href, e.doc.id, doc_title(e.doc), r.id, n))
+        n = e.mentions.get(r.id, 0)
+        g.articles.append((e.href, e.id, e.title, r.id, n))
+    _give_anchors(list(groups.values()))
     order = {t: n for n, t in enumerate(ENTITY_TYPES)}
     out = sorted(groups.values(),
                  key=lambda g: (order.get(g.type, 9), -g.mentions, _first_form(g.forms)))
-    _give_anchors(out)
     return out
 
 
 def _give_anchors(groups: list[EntityGroup]) -> None:
-    """A unique, readable anchor per group (e-org-nations-unies, e-org-nations-unies-2...)."""
-    used: set[str] = set()
+    """A unique, readable anchor per group (e-org-nations-unies, e-org-nations-unies-2...)
+    that does not depend on the articles' order or counts: its first form (the forms are
+    sorted here),
+    and where groups share one, a number in the order of their forms. So an article added
+    to a corpus changes the anchors of the groups it changes only, and a run's view refresh
+    rewrites the pages of those articles, not of every article naming the same entity."""
+    by_base: dict[str, list[EntityGroup]] = {}
     for g in groups:
+        for forms in g.forms.values():
+            forms.sort(key=lambda f: (f.casefold(), f))
         slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", _first_form(g.forms))
                       .encode("ascii", "ignore").decode().lower()).strip("-")[:40] or "x"
-        anchor = base = f"e-{g.type.lower()}-{slug}"
+        by_base.setdefault(f"e-{g.type.lower()}-{slug}", []).append(g)
+    used = set(by_base)
+    for base in sorted(by_base):
+        same = sorted(by_base[base], key=lambda g: sorted(
+            (lang, f) for lang, forms in g.forms.items() for f in forms))
+        same[0].anchor = base
         n = 2
-        while anchor in used:
-            anchor, n = f"{base}-{n}", n + 1
-        used.add(anchor)
-        g.anchor = anchor
-        for forms in g.forms.values():
-            forms.sort(key=str.casefold)
+        for g in same[1:]:
+            while f"{base}-{n}" in used:
+                n += 1
+            g.anchor = f"{base}-{n}"
+            used.add(g.anchor)
 
 
 def render_entities(groups: list[EntityGroup], *, corpus_title: str) -> str:
