@@ -136,12 +136,30 @@ def test_one_changed_article_is_the_only_one_recomputed_and_revalidated(
     assert main(["run", str(inp), "-o", str(out), "-q"]) == 0
     with (inp / "002_c4caf1a168c1a9ad.txt").open("a", encoding="utf-8") as fh:
         fh.write("\n\nLe Pentagone a publié un nouveau communiqué vendredi soir.\n")
+    from pipeline.tei import validate
+
+    parses: list[str] = []
+    real_parser = validate._plain_parser
+
+    def spy() -> object:  # every XML parse of validation, the corpus's members' included
+        parses.append("parse")
+        return real_parser()
+
+    monkeypatch.setattr(validate, "_plain_parser", spy)
     assert main(["run", str(inp), "-o", str(out), "-q"]) == 0
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     status = {d["id"]: d["status"] for d in data["documents"]}
     assert status == {"art-002_c4caf1a168c1a9ad": "ok", "art-004_8cab881343aabe4f": "skipped"}
     # the changed article and the corpus shell, not the unchanged article
     assert data["validation"]["schema_checked"] == 2 and data["validation"]["problems"] == []
+    # nor is the unchanged article read for its ids (.cache/ids.json holds them): the
+    # changed article is parsed once (its own checks, by the worker), and the corpus root
+    assert len(parses) == 2
+    ids = json.loads((out / ".cache" / "ids.json").read_text(encoding="utf-8"))
+    assert sorted(Path(p).name for p in ids) == ["art-002_c4caf1a168c1a9ad.xml",
+                                                 "art-004_8cab881343aabe4f.xml"]
+    assert all("art-004_8cab881343aabe4f.fr.p1" in entry[1].split() for p, entry in ids.items()
+               if "004" in p)
 
 
 @needs_apertium

@@ -183,7 +183,7 @@ def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path,
                 old.unlink()
     atomic_write_bytes(state_path, json.dumps({**key, "configs": sorted(configs),
                                                "files": dict(sorted(files.items()))},
-                                              indent=1).encode())
+                                              separators=(",", ":")).encode())
     return True
 
 

@@ -17,6 +17,11 @@ from pipeline.run.faults import load_manifest
 from pipeline.run.report import DocResult
 
 
+def dumps(data: Any) -> str:
+    """The manifest's JSON: compact, in C (see :meth:`Manifest.save`)."""
+    return json.dumps(data, separators=(",", ":"))
+
+
 class Manifest:
     def __init__(self, path: Path, notes: list[str] | None = None) -> None:
         """Disposable: one that cannot be read or has the wrong shape is set aside with a
@@ -71,7 +76,9 @@ class Manifest:
         safe_output_dir(self.path.parent)
         # Key order is kept (no sort_keys): what a skipped document brings back from the
         # manifest (its applications' extra fields...) must be what a fresh run makes.
-        atomic_write_bytes(self.path, json.dumps(self.data, indent=1).encode())
+        # Compact: an indented dump goes through json's Python encoder, 8x slower (1,000
+        # documents: 0.144 s against 0.018 s a save; a run saves at least three times).
+        atomic_write_bytes(self.path, dumps(self.data).encode())
         self._saved_at = time.monotonic()
         self._save_cost = self._saved_at - t0
 

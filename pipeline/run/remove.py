@@ -21,6 +21,7 @@ from pipeline.errors import ConfigError
 from pipeline.ingest.units import remove_raw
 from pipeline.run.atomic import OutputBusy, atomic_write_bytes, output_lock
 from pipeline.run.folder import article_files, refresh_derived
+from pipeline.run.manifest import dumps
 
 REASON = "removed on request (remove command)"
 WRITTEN = ("ok", "skipped", "kept")
@@ -70,7 +71,7 @@ def _remove(output: Path, ids: list[str]) -> list[dict[str, str]]:
         remove_raw(output, doc_id)
     good = article_files(output / "tei")
     validation = _rewrite_corpus(output, good, entries, manifest)
-    _save(manifest_path, json.dumps(manifest, indent=1))  # as the runner writes it
+    _save(manifest_path, dumps(manifest))  # as the runner writes it
     refreshed = refresh_derived(output, good)
     _rewrite_report(output, set(ids), lines, validation, refreshed)
     return lines

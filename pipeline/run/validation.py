@@ -14,6 +14,7 @@ cross-file id comparison and the corpus root.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.run.atomic import atomic_write_bytes
 from pipeline.run.manifest import Manifest
 from pipeline.run.report import DocResult
 from pipeline.tei.validate import FileCheck, Problem, norm_path
@@ -84,18 +86,54 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     known = [p for p in good if before.get(str(p)) == shas.get(str(p))]
     elsewhere = _checked_elsewhere(ordered, remote or {})
     fresh = [p for p in good if p not in known]
+    ids_path = manifest.path.parent / IDS_FILE
+    handed = {**_known_ids(ids_path, known, shas), **_handed_in(ordered, file_checks or {})}
+    ids: dict[str, tuple[str, ...]] = {}
     problems = validate(fresh + ([corpus_path] if corpus_path.exists() else []),
                         known_valid=known + [p for p in fresh if str(p) in elsewhere],
-                        checked=_handed_in(ordered, file_checks or {}))
+                        checked=handed, ids=ids)
     problems += [problem for p in fresh for problem in elsewhere.get(str(p), ())]
     seconds = round(time.perf_counter() - t0, 4)
     bad = {p.path for p in problems}
-    manifest.set("valid_files", {str(p): shas[str(p)] for p in good
-                                 if str(p) not in bad and shas.get(str(p))})
+    valid = {str(p): sha for p in good if str(p) not in bad and (sha := shas.get(str(p)))}
+    _save_ids(ids_path, {p: (sha, ids[norm_path(p)]) for p, sha in valid.items()
+                         if norm_path(p) in ids})
+    manifest.set("valid_files", valid)
     validation = {"state": state, "files": len(good) + 1, "schema_checked": len(fresh) + 1,
                   "schema_checked_by_workers": len([p for p in fresh if str(p) in elsewhere]),
                   "problems": [asdict(p) for p in problems]}
     return validation, seconds
+
+
+#: Beside the manifest: the ids of each valid article, by its path, with its sha256. A run
+#: compares every article's ids across the corpus; without this record it parsed every
+#: unchanged article again for them (≈ 1 ms each: 100 s a run at 100,000 articles).
+IDS_FILE = "ids.json"
+
+
+def _known_ids(path: Path, known: list[Path], shas: Mapping[str, str | None],
+               ) -> dict[str, FileCheck]:
+    """Normalised path -> the recorded checks of an unchanged valid article (its ids, no
+    problems), where the record holds its present bytes' sha256."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    found: dict[str, FileCheck] = {}
+    for p in known:
+        entry = data.get(str(p))
+        if (isinstance(entry, list) and len(entry) == 2 and entry[0] == shas.get(str(p))
+                and isinstance(entry[0], str) and isinstance(entry[1], str)):
+            found[norm_path(p)] = FileCheck(entry[0], tuple(entry[1].split()))
+    return found
+
+
+def _save_ids(path: Path, valid: Mapping[str, tuple[str, tuple[str, ...]]]) -> None:
+    """Record the ids of the valid articles (ids are NCNames: joined by spaces)."""
+    data = {p: [sha, " ".join(ids)] for p, (sha, ids) in sorted(valid.items())}
+    atomic_write_bytes(path, json.dumps(data, separators=(",", ":")).encode())
 
 
 def _checked_elsewhere(ordered: list[DocResult],

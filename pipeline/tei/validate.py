@@ -127,6 +127,7 @@ def validate(
     engine: str = "auto",
     known_valid: Iterable[Path | str] = (),
     checked: Mapping[str, FileCheck] | None = None,
+    ids: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Problem]:
     """Problems of all files, in the order of ``paths``; an empty list means all is valid.
 
@@ -137,7 +138,9 @@ def validate(
     runner's cache) whose schema check is skipped; their ids are still compared.
     ``checked``: normalised path -> the article's own checks made where its bytes were made
     (:func:`check_file`): such a file is not parsed here; its problems are reported under
-    its path and its ids compared across the corpus.
+    its path and its ids compared across the corpus (a corpus member given only here is
+    not read for its ids). ``ids``: filled with each article's ids (normalised path ->
+    ids), for a caller that keeps them.
     """
     engine = schema_engine(engine)
     problems: list[Problem] = []
@@ -146,7 +149,9 @@ def validate(
     items: list[_Item] = []
     queued: set[str] = set()
     corpora: list[tuple[Path, etree._ElementTree]] = []
-    ids_of: dict[str, tuple[str, ...]] = {}  # normalised path -> its ids (corpus checks)
+    ids_of: dict[str, tuple[str, ...]] = {  # normalised path -> its ids (corpus checks)
+        norm: check.ids for norm, check in (checked or {}).items()
+        if not any(p.kind == "wellformed" for p in check.problems)}
     with tempfile.TemporaryDirectory(prefix="tei-validate-") as tmp:
         for path in paths:
             tree = _article(Path(path), labels, checked or {}, ids_of, problems)
@@ -170,6 +175,8 @@ def validate(
             problems += _jing(items, schema, labels)
         elif engine == "lxml":
             problems += _lxml(items, schema)
+    if ids is not None:
+        ids.update(ids_of)
     return list(dict.fromkeys(problems))  # an article checked alone and in the corpus
 
 
@@ -239,7 +246,8 @@ def _member_ids(members: list[str],
         mine = ids_of.get(member)
         if mine is None:
             try:
-                mine = tuple(_values(_IDS, etree.parse(member, _plain_parser())))
+                mine = ids_of[member] = tuple(_values(_IDS, etree.parse(member,
+                                                                         _plain_parser())))
             except (OSError, etree.XMLSyntaxError):
                 return ids, True
         ids.update(mine)

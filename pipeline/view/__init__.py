@@ -201,19 +201,9 @@ def write_items(items: list[Item], out_dir: str | os.PathLike[str],
                for item, name in zip(items, names, strict=True)]
 
     groups = render.group_records(entries)
-    anchors: dict[str, dict[str, str]] = {}  # article href -> record id -> index anchor
-    for g in groups:
-        for href, _doc_id, _title, ref, _n in g.articles:
-            anchors.setdefault(href, {})[ref] = g.anchor
-
     result = ViewResult(index=out / "index.html", entities=out / "entities.html",
                         failed=list(failed or []))
-    pages = [_Page(item.full, names[i], anchors.get(entry.href, {}),
-                   (f"{names[i - 1]}.html" if i > 0 else None,
-                    f"{names[i + 1]}.html" if i + 1 < len(names) else None),
-                   _relative_href(item.tei, art_dir) if item.tei is not None else None,
-                   str(item.tei))
-             for i, (item, entry) in enumerate(zip(items, entries, strict=True))]
+    pages = _pages(items, entries, names, groups, art_dir)
     keys = [_page_key(item, page, corpus_title) for item, page in zip(items, pages, strict=True)]
     written: set[str] = set()
     todo: list[_Page] = []
@@ -244,6 +234,21 @@ def write_items(items: list[Item], out_dir: str | os.PathLike[str],
                                                      failed=result.failed)))
     _write(result.entities, _encode(render.render_entities(groups, corpus_title=corpus_title)))
     return result
+
+
+def _pages(items: list[Item], entries: list[render.ArticleEntry], names: list[str],
+           groups: list[render.EntityGroup], art_dir: Path) -> list[_Page]:
+    """What each article's page needs besides its document, in the items' order."""
+    anchors: dict[str, dict[str, str]] = {}  # article href -> record id -> index anchor
+    for g in groups:
+        for href, _doc_id, _title, ref, _n in g.articles:
+            anchors.setdefault(href, {})[ref] = g.anchor
+    return [_Page(item.full, names[i], anchors.get(entry.href, {}),
+                  (f"{names[i - 1]}.html" if i > 0 else None,
+                   f"{names[i + 1]}.html" if i + 1 < len(names) else None),
+                  _relative_href(item.tei, art_dir) if item.tei is not None else None,
+                  str(item.tei))
+            for i, (item, entry) in enumerate(zip(items, entries, strict=True))]
 
 
 @dataclass(frozen=True)
