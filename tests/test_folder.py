@@ -242,3 +242,33 @@ def test_a_run_refreshes_the_view_for_what_changed_with_the_bytes_of_a_whole_vie
         p.unlink()
     assert main(["view", str(out / "tei"), "-o", str(out), "-q"]) == 0  # every page again
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.html")} == refreshed
+
+
+def test_remove_compares_the_ids_a_run_recorded_and_parses_only_the_corpus(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A takedown in a corpus of 100,000 must not read the 99,999 others for their ids: the
+    run's validation left them in .cache/ids.json (with each file's sha256)."""
+    from pipeline.tei import validate
+
+    out = tmp_path / "out"
+    assert main(["run", str(_folder(tmp_path / "in", SEEDS[:3], seeds_dir)), "-o", str(out),
+                 "-q", "--stages", "clean,tei,corpus,validate"]) == 0
+    assert len(json.loads((out / ".cache" / "ids.json").read_text(encoding="utf-8"))) == 3
+    parses: list[str] = []
+    real_parser = validate._plain_parser
+
+    def spy() -> object:
+        parses.append("parse")
+        return real_parser()
+
+    monkeypatch.setattr(validate, "_plain_parser", spy)
+    assert main(["remove", str(out), f"art-{Path(SEEDS[0]).stem}", "-q"]) == 0
+    assert len(parses) == 1  # corpus.xml
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["validation"]["problems"] == []
+    # a recorded id list that no longer matches its file's bytes is not used
+    second = out / "tei" / f"art-{Path(SEEDS[1]).stem}.xml"
+    second.write_bytes(second.read_bytes().replace(b"</TEI>", b"<!-- x --></TEI>"))
+    parses.clear()
+    assert main(["remove", str(out), f"art-{Path(SEEDS[2]).stem}", "-q"]) == 0
+    assert len(parses) == 2  # corpus.xml and the changed article

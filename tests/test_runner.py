@@ -156,10 +156,8 @@ def test_one_changed_article_is_the_only_one_recomputed_and_revalidated(
     # changed article is parsed once (its own checks, by the worker), and the corpus root
     assert len(parses) == 2
     ids = json.loads((out / ".cache" / "ids.json").read_text(encoding="utf-8"))
-    assert sorted(Path(p).name for p in ids) == ["art-002_c4caf1a168c1a9ad.xml",
-                                                 "art-004_8cab881343aabe4f.xml"]
-    assert all("art-004_8cab881343aabe4f.fr.p1" in entry[1].split() for p, entry in ids.items()
-               if "004" in p)
+    assert sorted(ids) == ["art-002_c4caf1a168c1a9ad.xml", "art-004_8cab881343aabe4f.xml"]
+    assert "art-004_8cab881343aabe4f.fr.p1" in ids["art-004_8cab881343aabe4f.xml"][1].split()
 
 
 @needs_apertium

@@ -85,9 +85,10 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     before: dict[str, str] = manifest.get("valid_files", {})
     known = [p for p in good if before.get(str(p)) == shas.get(str(p))]
     elsewhere = _checked_elsewhere(ordered, remote or {})
-    fresh = [p for p in good if p not in known]
+    known_set = set(known)  # a list here made a rerun quadratic: 1 h at 100,000 articles
+    fresh = [p for p in good if p not in known_set]
     ids_path = manifest.path.parent / IDS_FILE
-    handed = {**_known_ids(ids_path, known, shas), **_handed_in(ordered, file_checks or {})}
+    handed = {**known_ids(ids_path, known, shas), **_handed_in(ordered, file_checks or {})}
     ids: dict[str, tuple[str, ...]] = {}
     problems = validate(fresh + ([corpus_path] if corpus_path.exists() else []),
                         known_valid=known + [p for p in fresh if str(p) in elsewhere],
@@ -96,7 +97,7 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     seconds = round(time.perf_counter() - t0, 4)
     bad = {p.path for p in problems}
     valid = {str(p): sha for p in good if str(p) not in bad and (sha := shas.get(str(p)))}
-    _save_ids(ids_path, {p: (sha, ids[norm_path(p)]) for p, sha in valid.items()
+    _save_ids(ids_path, {Path(p).name: (sha, ids[norm_path(p)]) for p, sha in valid.items()
                          if norm_path(p) in ids})
     manifest.set("valid_files", valid)
     validation = {"state": state, "files": len(good) + 1, "schema_checked": len(fresh) + 1,
@@ -105,16 +106,17 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     return validation, seconds
 
 
-#: Beside the manifest: the ids of each valid article, by its path, with its sha256. A run
-#: compares every article's ids across the corpus; without this record it parsed every
-#: unchanged article again for them (≈ 1 ms each: 100 s a run at 100,000 articles).
+#: Beside the manifest: the ids of each valid article, by its file name in ``tei/``, with
+#: its sha256. A run (and ``remove``) compares every article's ids across the corpus;
+#: without this record it parsed every unchanged article again for them (≈ 1 ms each:
+#: 100 s at 100,000 articles).
 IDS_FILE = "ids.json"
 
 
-def _known_ids(path: Path, known: list[Path], shas: Mapping[str, str | None],
-               ) -> dict[str, FileCheck]:
-    """Normalised path -> the recorded checks of an unchanged valid article (its ids, no
-    problems), where the record holds its present bytes' sha256."""
+def known_ids(path: Path, known: list[Path], shas: Mapping[str, str | None],
+              ) -> dict[str, FileCheck]:
+    """Normalised path -> the recorded checks of a valid article (its ids, no problems),
+    for those of ``known`` whose present sha256 (``shas``, by path) the record holds."""
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -123,7 +125,7 @@ def _known_ids(path: Path, known: list[Path], shas: Mapping[str, str | None],
         return {}
     found: dict[str, FileCheck] = {}
     for p in known:
-        entry = data.get(str(p))
+        entry = data.get(p.name)
         if (isinstance(entry, list) and len(entry) == 2 and entry[0] == shas.get(str(p))
                 and isinstance(entry[0], str) and isinstance(entry[1], str)):
             found[norm_path(p)] = FileCheck(entry[0], tuple(entry[1].split()))
