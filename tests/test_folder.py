@@ -272,3 +272,22 @@ def test_remove_compares_the_ids_a_run_recorded_and_parses_only_the_corpus(
     parses.clear()
     assert main(["remove", str(out), f"art-{Path(SEEDS[2]).stem}", "-q"]) == 0
     assert len(parses) == 2  # corpus.xml and the changed article
+
+
+def test_a_moved_output_folder_is_not_validated_again(tmp_path: Path, seeds_dir: Path) -> None:
+    """What was validated is recorded by file name: the same folder moved (or spelled
+    otherwise) checks only the article that is new, and the corpus root."""
+    stages = ["-q", "--stages", "clean,tei,corpus,validate"]
+    out = tmp_path / "out"
+    assert main(["run", str(_folder(tmp_path / "b1", SEEDS[:3], seeds_dir)), "-o", str(out),
+                 *stages]) == 0
+    moved = out.rename(tmp_path / "moved")
+    assert main(["run", str(_folder(tmp_path / "b2", SEEDS[3:4], seeds_dir)), "-o", str(moved),
+                 *stages]) == 0
+    report = json.loads((moved / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["ok"] == 1 and report["summary"]["kept"] == 3
+    assert report["validation"]["schema_checked"] == 2 and report["validation"]["problems"] == []
+    # report.json: indented, one line per document
+    text = (moved / "report.json").read_text(encoding="utf-8")
+    assert [line.lstrip().startswith('{"id": ') for line in text.splitlines()].count(True) == 4
+    assert json.loads(text)["documents"] == report["documents"]

@@ -23,6 +23,7 @@ from pipeline.ingest.units import remove_raw
 from pipeline.run.atomic import OutputBusy, atomic_write_bytes, output_lock
 from pipeline.run.folder import article_files, refresh_derived
 from pipeline.run.manifest import dumps
+from pipeline.run.report import report_json
 
 REASON = "removed on request (remove command)"
 WRITTEN = ("ok", "skipped", "kept")
@@ -121,4 +122,4 @@ def _rewrite_report(output: Path, ids: set[str], lines: list[dict[str, str]],
     report["validation"] = validation
     report["corpus"] = "corpus.xml" if validation else None
     report["refreshed"] = refreshed
-    _save(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    _save(path, report_json(report))

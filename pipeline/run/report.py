@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,9 @@ class DocResult:
         message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
         self.status = "failed"
         self.error = {"stage": stage, "code": code, "message": message}
+
+
+DOC_FIELDS = fields(DocResult)
 
 
 @dataclass
@@ -82,7 +85,10 @@ def report_dict(report: RunReport, out: Path | None = None) -> dict[str, Any]:
     def rel(path: str | None) -> str | None:
         return os.path.relpath(path, out) if path and out is not None else path
 
-    documents = [{**asdict(d), "output": rel(d.output)} for d in report.documents]
+    # Shallow: the fields are JSON data already, and asdict's deep copy of 10,000
+    # documents' notes and applications took 4.3 s.
+    documents = [{**{f.name: getattr(d, f.name) for f in DOC_FIELDS}, "output": rel(d.output)}
+                 for d in report.documents]
     return {
         "pipeline": {"name": "pipeline", "version": __version__},
         "summary": {"documents": len(report.documents), **counts,
@@ -105,5 +111,17 @@ def report_dict(report: RunReport, out: Path | None = None) -> dict[str, Any]:
 
 def write_report(report: RunReport, out: Path) -> None:
     """OUTPUT/report.json (atomic)."""
-    atomic_write_bytes(out / "report.json", json.dumps(report_dict(report, out), indent=2,
-                                                       ensure_ascii=False).encode() + b"\n")
+    atomic_write_bytes(out / "report.json", report_json(report_dict(report, out)).encode())
+
+
+_DOCUMENTS = "\x00documents\x00"  # where the documents go; no report text holds a NUL
+
+
+def report_json(data: dict[str, Any]) -> str:
+    """report.json's text: indented, except that each document is one line. json's indented
+    output goes through its Python encoder (10,000 documents: 3.2 s); a line per document
+    is json's C encoder, and still a report to read and to grep."""
+    head = json.dumps({**data, "documents": _DOCUMENTS}, indent=2, ensure_ascii=False)
+    docs = ",\n".join("    " + json.dumps(d, ensure_ascii=False) for d in data["documents"])
+    body = f"[\n{docs}\n  ]" if docs else "[]"
+    return head.replace(json.dumps(_DOCUMENTS), body, 1) + "\n"

@@ -82,8 +82,9 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
 
     t0 = time.perf_counter()
     shas = {r.output: r.output_sha256 for r in ordered if r.output}
+    # By file name: the folder moved or spelled otherwise is the same folder.
     before: dict[str, str] = manifest.get("valid_files", {})
-    known = [p for p in good if before.get(str(p)) == shas.get(str(p))]
+    known = [p for p in good if before.get(p.name) == shas.get(str(p))]
     elsewhere = _checked_elsewhere(ordered, remote or {})
     known_set = set(known)  # a list here made a rerun quadratic: 1 h at 100,000 articles
     fresh = [p for p in good if p not in known_set]
@@ -96,10 +97,10 @@ def validate_outputs(ordered: list[DocResult], good: list[Path], corpus_path: Pa
     problems += [problem for p in fresh for problem in elsewhere.get(str(p), ())]
     seconds = round(time.perf_counter() - t0, 4)
     bad = {p.path for p in problems}
-    valid = {str(p): sha for p in good if str(p) not in bad and (sha := shas.get(str(p)))}
-    _save_ids(ids_path, {Path(p).name: (sha, ids[norm_path(p)]) for p, sha in valid.items()
+    valid = {p: sha for p in good if str(p) not in bad and (sha := shas.get(str(p)))}
+    _save_ids(ids_path, {p.name: (sha, ids[norm_path(p)]) for p, sha in valid.items()
                          if norm_path(p) in ids})
-    manifest.set("valid_files", valid)
+    manifest.set("valid_files", {p.name: sha for p, sha in valid.items()})
     validation = {"state": state, "files": len(good) + 1, "schema_checked": len(fresh) + 1,
                   "schema_checked_by_workers": len([p for p in fresh if str(p) in elsewhere]),
                   "problems": [asdict(p) for p in problems]}
