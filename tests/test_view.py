@@ -558,3 +558,13 @@ def test_a_page_changed_since_or_a_damaged_memo_is_written_again(tmp_path: Path)
         page.unlink()
         build_view(paths, out, corpus_title="T", memo=memo)
         assert _files(out) == _whole_view_bytes(paths, out)
+    # one article's entry damaged: that file is read again, and its entry recorded anew
+    record = json.loads(memo.read_bytes())
+    name = next(iter(record["files"]))
+    record["files"][name]["entry"]["records"] = [["r1", "LOC", {"fr": [1]}, ""]]
+    memo.write_text(json.dumps(record), encoding="utf-8")
+    build_view(paths, out, corpus_title="T", memo=memo)
+    assert _files(out) == _whole_view_bytes(paths, out)
+    again = json.loads(memo.read_bytes())["files"][name]["entry"]
+    assert again["records"] != [["r1", "LOC", {"fr": [1]}, ""]]
+    assert render.ArticleEntry.from_json(again).records

@@ -124,7 +124,7 @@ def scan_documents(tei_paths: Iterable[str | os.PathLike[str]], jobs: int = 1,
 
 def _unique(tei_paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Each file once, in path order."""
-    unique = {Path(p).resolve(): Path(p) for p in tei_paths}
+    unique = {_resolved(Path(p)): Path(p) for p in tei_paths}
     return sorted(unique.values(), key=str)
 
 
@@ -317,6 +317,7 @@ class Memo:
         self.files = files
         self.code = code
         self._names: dict[Path, str] = {}  # resolving 100,000 paths three times is 20 s
+        self._served: set[str] = set()  # names whose entry came from here (kept as read)
 
     @classmethod
     def load(cls, path: Path, out_dir: Path) -> Memo:
@@ -338,7 +339,7 @@ class Memo:
     def _name(self, tei: Path) -> str:
         name = self._names.get(tei)
         if name is None:
-            name = self._names[tei] = os.path.relpath(tei.resolve(), self.root).replace(
+            name = self._names[tei] = os.path.relpath(_resolved(tei), self.root).replace(
                 os.sep, "/")
         return name
 
@@ -348,9 +349,11 @@ class Memo:
         if not sha or known is None or known["sha256"] != sha:
             return None
         try:
-            return render.ArticleEntry.from_json(known["entry"])
+            entry = render.ArticleEntry.from_json(known["entry"])
         except ValueError:
             return None
+        self._served.add(self._name(tei))
+        return entry
 
     def unchanged(self, item: Item, key: str, page: Path) -> bool:
         """Whether ``page`` is the one written from ``key``'s inputs: recorded with that
@@ -363,9 +366,17 @@ class Memo:
 
     def update(self, done: list[tuple[Item, render.ArticleEntry, str, Path]]) -> None:
         """Record the pages now written: the files not among them are forgotten."""
-        self.files = {self._name(item.tei): {"sha256": item.sha256, "key": key,
-                                             "page": _stamp(page), "entry": entry.to_json()}
-                      for item, entry, key, page in done if item.tei is not None and key}
+        files: dict[str, dict[str, Any]] = {}
+        for item, entry, key, page in done:
+            if item.tei is None or not key:
+                continue
+            name = self._name(item.tei)
+            old = self.files.get(name)
+            raw = (old["entry"] if name in self._served and old is not None
+                   and old["sha256"] == item.sha256 else entry.to_json())
+            files[name] = {"sha256": item.sha256, "key": key, "page": _stamp(page),
+                           "entry": raw}
+        self.files = files
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -414,11 +425,22 @@ def _write(path: Path, data: bytes) -> None:
     atomic_write_bytes(path, data)
 
 
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, its folder resolved once for all its files: resolving each of
+    10,000 paths took 1.2 s (a TEI file is not itself a link: the run writes files)."""
+    return _resolved_dir(path.parent) / path.name
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_dir(folder: Path) -> Path:
+    return folder.resolve()
+
+
 def _relative_href(target: Path, from_dir: Path) -> str:
     try:
-        rel = os.path.relpath(target.resolve(), from_dir.resolve())
+        rel = os.path.relpath(_resolved(target), _resolved_dir(from_dir))
     except ValueError:  # another drive
-        return target.resolve().as_uri()
+        return _resolved(target).as_uri()
     return "/".join(rel.split(os.sep))
 
 

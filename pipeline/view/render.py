@@ -461,9 +461,7 @@ class ArticleEntry:
                 None if data["title_en"] is None else _str(data["title_en"]),
                 (_str(data["date"][0]), _str(data["date"][1])), _str(data["outlet"]),
                 [(_str(a), _str(b), _str(c), _str(d)) for a, b, c, d in data["engines"]],
-                [EntityRecord(_str(i), _str(t), {_str(lang): [_str(f) for f in forms]
-                                                 for lang, forms in fm.items()}, _str(m))
-                 for i, t, fm, m in data["records"]],
+                [_record(r) for r in data["records"]],
                 _int(data["words"]),
                 {_str(k): _int(v) for k, v in data["mentions"].items()})
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -471,6 +469,18 @@ class ArticleEntry:
         if len(data["date"]) != 2:
             raise ValueError("not a view entry: date")
         return entry
+
+
+def _record(data: Any) -> EntityRecord:
+    """A record as :meth:`ArticleEntry.to_json` wrote it (its lists are kept, not copied:
+    10,000 entries are read on every refresh)."""
+    ident, kind, forms, method = data
+    if not (type(ident) is str and type(kind) is str and type(method) is str
+            and type(forms) is dict and all(
+                type(lang) is str and type(fs) is list and all(type(f) is str for f in fs)
+                for lang, fs in forms.items())):
+        raise ValueError(f"{data!r} is not an entity record")
+    return EntityRecord(ident, kind, forms, method)
 
 
 def _str(value: object) -> str:
