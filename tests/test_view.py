@@ -405,15 +405,8 @@ def test_the_view_lists_light_entries_and_reads_each_page_s_document_again(
     from pipeline import view as view_module
 
     paths = write_sample_tei(tmp_path / "tei", two_docs)
-    reads: list[str] = []
     real = tei.read_tei
-
-    def counting(path: Path | bytes) -> Document:
-        doc = real(path)
-        reads.append(doc.id)
-        return doc
-
-    monkeypatch.setattr(tei, "read_tei", counting)
+    reads = _count_reads(monkeypatch)
     items, failed = view_module.scan_documents(paths)
     assert failed == [] and sorted(reads) == sorted(d.id for d in two_docs)
     assert all(item.entry.words > 0 and item.entry.records and item.entry.mentions
@@ -468,6 +461,20 @@ def test_several_processes_write_the_view_one_process_writes(tmp_path: Path) -> 
                for f in one)
 
 
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the TEI documents read from now on (files or bytes), in order."""
+    reads: list[str] = []
+    real = tei.read_tei
+
+    def counting(path: Path | bytes) -> Document:
+        doc = real(path)
+        reads.append(doc.id)
+        return doc
+
+    monkeypatch.setattr(tei, "read_tei", counting)
+    return reads
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and ".cache" not in p.parts}
@@ -508,15 +515,8 @@ def test_a_memo_reads_and_writes_only_what_changed_with_a_whole_view_s_bytes(
     write_sample_tei(tmp_path / "tei", [sample_document("art-02", title="Autre titre")])
     paths[5].unlink()
     paths = [*paths[:5], *write_sample_tei(tmp_path / "tei", [sample_document("art-06")])]
-    reads: list[str] = []
     real = tei.read_tei
-
-    def counting(path: Path | bytes) -> Document:
-        doc = real(path)
-        reads.append(doc.id)
-        return doc
-
-    monkeypatch.setattr(tei, "read_tei", counting)
+    reads = _count_reads(monkeypatch)
     result = build_view(paths, out, corpus_title="T", memo=memo)
     assert sorted(reads) == ["art-02", "art-02", "art-04", "art-06", "art-06"]
     assert sorted(result.articles) == [f"art-{n:02d}" for n in (0, 1, 2, 3, 4, 6)]
@@ -529,8 +529,7 @@ def test_a_memo_reads_and_writes_only_what_changed_with_a_whole_view_s_bytes(
     monkeypatch.setattr(tei, "read_tei", real)
     assert _files(out) == _whole_view_bytes(paths, out)
 
-    reads.clear()
-    monkeypatch.setattr(tei, "read_tei", counting)
+    reads = _count_reads(monkeypatch)
     build_view(paths, out, corpus_title="T", memo=memo)  # nothing changed: nothing read
     assert reads == []
     assert {p.name: p.stat().st_mtime_ns for p in (out / "articles").iterdir()} == {
