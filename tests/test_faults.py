@@ -450,7 +450,41 @@ def test_ctrl_c_and_sigterm_end_with_one_line(
     rerun = subprocess.run(  # resumes: what was finished is skipped
         [sys.executable, "-m", "pipeline", "run", str(inp), "-o", str(out), "-q",
          "--stages", CHEAP], env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH}, timeout=120,
-        check=False)
-    assert rerun.returncode == 0
+        capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, rerun.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["summary"]["skipped"] > 0
+    # (what to look at if this ever fails again: it did twice in full suites, never alone)
+    assert report["summary"]["skipped"] > 0, (report["summary"], report["run_notes"],
+                                              err, rerun.stderr[-2000:])
+
+
+def test_a_signal_just_after_a_file_is_written_waits_until_it_is_recorded(
+    tmp_path: Path, seed_files: list[Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C landing between an article's TEI file and its manifest record: the record is
+    made first, so the rerun skips that article (it used to be done again: a flaky
+    `skipped > 0` in the signal test above, seen once)."""
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for f in seed_files[:2]:
+        shutil.copy(f, inp / f.name)
+    real = runner._write_output
+    written: list[str] = []
+
+    def write_then_signal(result: Any, path: Path, data: bytes, raw: Any) -> None:
+        real(result, path, data, raw)
+        written.append(result.id)
+        if len(written) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # the next bytecode would raise
+
+    monkeypatch.setattr(runner, "_write_output", write_then_signal)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    assert main(["run", str(inp), "-o", str(out), "-q", "-j", "1", "--stages", CHEAP]) == 130
+    manifest = json.loads((out / ".cache" / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["documents"][written[0]]
+    assert entry["status"] == "ok" and not entry.get("pending") and entry["output"]
+    monkeypatch.setattr(runner, "_write_output", real)
+    assert main(["run", str(inp), "-o", str(out), "-q", "--stages", CHEAP]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {d["id"]: d["status"] for d in report["documents"]}[written[0]] == "skipped"

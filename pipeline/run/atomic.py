@@ -34,9 +34,10 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until the write is whole (main thread; they then unwind
-    the run as usual): a temporary file is never left between its creation and cleanup."""
+def signals_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done (main thread; they then unwind the
+    run as usual): a temporary file is never left between its creation and cleanup, and
+    a file written is recorded before the run stops. Nests."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -52,7 +53,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     if path.is_symlink():
         raise PermissionError(f"refusing to write through a symbolic link: {path}")
-    with _signals_deferred():
+    with signals_deferred():
         _write_then_rename(path, data)
 
 

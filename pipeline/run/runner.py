@@ -23,6 +23,7 @@ from pipeline.run.atomic import (
     atomic_write_bytes,
     output_lock,
     safe_output_dir,
+    signals_deferred,
     sweep_temp_files,
 )
 from pipeline.run.context import process_engines, run_info_for
@@ -211,15 +212,18 @@ def _absorb(chunk: ChunkResult, plan: Plan, manifest: Manifest, config: str,
     """
     fault: RunFault | None = None
     for r in chunk.results:
-        data = chunk.tei.get(r.id)
-        if r.status == "ok" and data is not None:
-            _write_output(r, plan.tei_dir / f"{r.id}.xml", data, chunk.raw.get(r.id))
-        fault = fault or streak.add(r.status, r.error)
-        keep_earlier(r, manifest.previous.get(r.id, {}), plan.tei_dir)
-        results[r.id] = r
-        for k, v in r.timings.items():
-            stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
-        manifest.record(r, config, plan.states[r.id], plan.sources.get(r.id))
+        # Ctrl-C or SIGTERM waits until the file written is recorded: a stopped run's
+        # rerun then skips it (a signal between the two used to cost that document).
+        with signals_deferred():
+            data = chunk.tei.get(r.id)
+            if r.status == "ok" and data is not None:
+                _write_output(r, plan.tei_dir / f"{r.id}.xml", data, chunk.raw.get(r.id))
+            fault = fault or streak.add(r.status, r.error)
+            keep_earlier(r, manifest.previous.get(r.id, {}), plan.tei_dir)
+            results[r.id] = r
+            for k, v in r.timings.items():
+                stage_seconds[k] = round(stage_seconds.get(k, 0.0) + v, 4)
+            manifest.record(r, config, plan.states[r.id], plan.sources.get(r.id))
     if fault is not None:
         manifest.save()  # what this run finished is recorded before it stops
         raise fault
