@@ -217,3 +217,34 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_signal_waits_for_the_deferred_block_with_other_threads_running() -> None:
+    """With a pool's threads in the process, the kernel may hand Ctrl-C to one of them and
+    Python runs its handler in the main thread at once: a block of signals_deferred still
+    ends first (blocking the signal for the main thread alone did not hold)."""
+    import threading
+
+    from pipeline.run.atomic import signals_deferred
+
+    stop = threading.Event()
+    others = [threading.Thread(target=stop.wait) for _ in range(3)]
+    for t in others:
+        t.start()
+    done: list[str] = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.1)
+                with signals_deferred():  # nested: still after the outer block
+                    time.sleep(0.01)
+                done.append("inner")
+                time.sleep(0.1)
+                done.append("block")
+        assert done == ["inner", "block"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        stop.set()
+        for t in others:
+            t.join()

@@ -33,19 +33,43 @@ def _umask() -> int:
     return mask
 
 
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Ctrl-C and SIGTERM wait until the block is done (main thread; they then unwind the
     run as usual): a temporary file is never left between its creation and cleanup, and
-    a file written is recorded before the run stops. Nests."""
+    a file written is recorded before the run stops. Nests.
+
+    The signals are noted by a handler of ours for the block's length and handed to the
+    handlers there before once it ends. Blocking them for this thread is not enough: with
+    other threads in the process (a process pool's), the kernel hands a signal to one of
+    those, and Python still runs its handler here at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    got: list[int] = []
+
+    def note(signum: int, _frame: object) -> None:
+        got.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in _DEFERRED}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if got:
+            _deliver(got[0], previous[signal.Signals(got[0])])
+
+
+def _deliver(signum: int, handler: object) -> None:
+    """Act on a signal as ``handler`` (what was installed before the block) would have."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler in (signal.SIG_DFL, None):
+        os.kill(os.getpid(), signum)  # the default action, now that the block is over
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
