@@ -248,7 +248,10 @@ def test_index_sorts_and_filters(sample_view: object, page: Page) -> None:
         timeout=5000)
     pg.click("#entities tbody tr:not([hidden]) a[href*='art-other']")
     assert pg.url.endswith("/articles/art-other.html#ref=art-other.bagdad")
-    assert pg.locator(f"span.ent.hl{_sel('data-ref', 'art-other.bagdad')}").count() == 4
+    pg.wait_for_load_state("load")  # the record is selected by the page's script, once run
+    selected = f"span.ent.hl{_sel('data-ref', 'art-other.bagdad')}"
+    pg.wait_for_function(f"document.querySelectorAll('{selected}').length === 4", timeout=5000)
+    assert pg.locator(selected).count() == 4
     page.check_clean()
 
 
