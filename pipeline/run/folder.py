@@ -147,7 +147,7 @@ def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path,
     (exports made by hand, other code, other formats) every article is exported, as the
     first time."""
     from pipeline.export import FORMATS, LANGS, export
-    from pipeline.run.plan import code_fingerprint  # plan imports this module
+    from pipeline.run.plan import code_fingerprint, sha256_file  # plan imports this module
 
     made = {(fmt, lang) for fmt in FORMATS for lang in LANGS
             if (folder / fmt / lang).is_dir() and not (folder / fmt / lang).is_symlink()}
@@ -155,8 +155,7 @@ def _refresh_exports(folder: Path, tei_files: list[Path], state_path: Path,
         return False
     key = {"code": code_fingerprint(), "made": sorted(f"{f}/{lang}" for f, lang in made)}
     state = _load_state(state_path)
-    shas = {p.name: known_shas.get(str(p)) or hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in tei_files}
+    shas = {p.name: known_shas.get(str(p)) or sha256_file(p) or "" for p in tei_files}
     fresh = any(state.get(k) != v for k, v in key.items())
     known: dict[str, dict[str, Any]] = {} if fresh else state.get("files", {})
     files = {name: entry for name, entry in known.items() if name in shas}

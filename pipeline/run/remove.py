@@ -11,7 +11,6 @@ are refreshed. Nothing needs the engines, and no document is recomputed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -83,6 +82,7 @@ def _rewrite_corpus(output: Path, good: list[Path], entries: dict[str, Any],
                     manifest: dict[str, Any]) -> dict[str, Any]:
     """The corpus of the articles left, and its validation (the report's entry)."""
     from pipeline.run.context import run_info_for
+    from pipeline.run.plan import sha256_file
     from pipeline.run.settings import RunEnvironment
     from pipeline.run.validation import IDS_FILE, known_ids
     from pipeline.tei import codec as tei
@@ -98,7 +98,7 @@ def _rewrite_corpus(output: Path, good: list[Path], entries: dict[str, Any],
         "applications", [])]
     tei.write_corpus(good, corpus, run=run_info_for(RunEnvironment.from_os()), apps=apps)
     manifest["corpus_inputs"] = [p.name for p in good]
-    shas = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in good}
+    shas = {str(p): sha256_file(p) for p in good}
     problems = validate([corpus], known_valid=good,  # the ids a run recorded: none parsed
                         checked=known_ids(output / ".cache" / IDS_FILE, good, shas))
     validation = {"files": len(good) + 1, "schema_checked": 1,

@@ -103,11 +103,13 @@ def scan_documents(tei_paths: Iterable[str | os.PathLike[str]], jobs: int = 1,
     processes reading (0: one per core; the result is that of one). With ``memo``, a file
     whose bytes (``shas``: their sha256 by path, where the caller knows them) are those the
     memo records is not read: its entry is the memo's."""
+    from pipeline.run.plan import sha256_file
+
     items: list[Item] = []
     failed: list[tuple[str, str]] = []
     todo: list[Path] = []
-    for path in _unique(tei_paths):
-        sha = ((shas or {}).get(str(path)) or _sha256(path)) if memo is not None else ""
+    for path in _unique(tei_paths):  # a file that cannot be read: "", then the scan says why
+        sha = ((shas or {}).get(str(path)) or sha256_file(path) or "") if memo is not None else ""
         known = memo.entry(path, sha) if memo is not None else None
         if known is None:
             todo.append(path)
@@ -153,13 +155,6 @@ def _read(path: Path, sha: str) -> Document:
     if hashlib.sha256(data).hexdigest() != sha:
         raise OSError(f"{path} changed while the view was written")
     return read_tei(data)
-
-
-def _sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""  # read again, and reported, by the scan
 
 
 def write_view(docs: list[tuple[Path | None, Document]], out_dir: str | os.PathLike[str],

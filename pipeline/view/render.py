@@ -1,7 +1,8 @@
 """HTML for the static view: an index of articles, one page per article, an entity index.
 
-Everything here works on :class:`pipeline.document.Document` objects and returns ``str``;
-``pipeline.view.build_view`` reads them from TEI and writes the files. Every piece of
+Article pages are made from :class:`pipeline.document.Document` objects, the index pages
+from :class:`ArticleEntry` records (plain data, kept between runs); everything returns
+``str``, and ``pipeline.view.build_view`` reads the TEI and writes the files. Every piece of
 text from a document goes through :func:`esc`, so ``<script>`` in an article is shown
 as text. The pages load only ``static/view.css`` and ``static/view.js`` (relative
 paths) and a Content-Security-Policy forbids anything else, so they open from the
